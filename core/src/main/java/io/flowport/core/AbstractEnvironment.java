@@ -1,0 +1,210 @@
+package io.flowport.core;
+
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The settings and the run lifecycle every environment shares: labels, metadata, executor, callbacks, and the
+ * callback rules of {@link Environment}. Subclasses supply validation, setup and the provider's execution.
+ *
+ * <p>Only getters annotated with {@code @JsonProperty} are serialized, so a secret can only leak by being
+ * annotated on purpose.
+ */
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.NONE,
+        getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE,
+        creatorVisibility = JsonAutoDetect.Visibility.NONE)
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public abstract class AbstractEnvironment implements Environment {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AbstractEnvironment.class);
+
+    private final Set<String> labels;
+    private final Map<String, Object> metadata;
+    private final Executor executor;
+    private final StartCallback onStart;
+    private final ExitCallback onExit;
+
+    /** Copies the common settings from a builder. */
+    protected AbstractEnvironment(Builder<?> b) {
+        this.labels = Collections.unmodifiableSet(new LinkedHashSet<>(b.labels));
+        this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(b.metadata));
+        this.executor = b.executor == null ? Executor.parallel() : b.executor;
+        this.onStart = b.onStart;
+        this.onExit = b.onExit;
+    }
+
+    @Override
+    @JsonProperty("labels")
+    public Set<String> labels() {
+        return labels;
+    }
+
+    @Override
+    @JsonProperty("metadata")
+    public Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    @Override
+    @JsonProperty("executor")
+    public Executor executor() {
+        return executor;
+    }
+
+    /** The serialized type name of this environment (e.g. {@code local}). */
+    public String type() {
+        return Serialization.environmentType(getClass());
+    }
+
+    /**
+     * Problems with this environment's settings for running {@code flow}, each naming the field and what is
+     * expected. Called before any callback or remote call. The default finds none.
+     */
+    protected List<String> validate(Flow flow) {
+        return List.of();
+    }
+
+    /** Throws a {@link ConfigurationException} listing every problem {@link #validate} finds. */
+    protected final void checkValid(Flow flow) {
+        List<String> problems = new ArrayList<>(validate(flow));
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(getClass().getSimpleName(), problems);
+        }
+    }
+
+    @Override
+    public void setup(Flow flow) {
+        checkValid(flow);
+    }
+
+    /**
+     * Starts the run on this environment's infrastructure and follows it to its end. Called after validation
+     * and {@code onStart}. Exceptions become states: {@link LaunchException} gives {@code Failed}, anything
+     * else {@code Crashed}.
+     */
+    protected abstract FlowRunResult doExecute(Flow flow, FlowRun run);
+
+    @Override
+    public final FlowRunResult execute(Flow flow, FlowRun run) {
+        Objects.requireNonNull(flow, "flow");
+        Objects.requireNonNull(run, "run");
+        checkValid(flow);
+        flow.resolveParameters(run.parameters());
+        RunInfo info = new RunInfo(flow, run, type());
+        Instant start = Instant.now();
+        FlowRunResult result;
+        if (onStart != null) {
+            try {
+                onStart.onStart(info);
+            } catch (Exception e) {
+                LOG.info("flow run {} of '{}': onStart failed, nothing was created: {}", run.id(), flow.name(),
+                        e.toString());
+                result = FlowRunResult.of(run.id(), flow.name(),
+                        State.failed("onStart callback failed: " + e, e), start);
+                return exit(info, result);
+            }
+        }
+        try {
+            result = doExecute(flow, run);
+        } catch (LaunchException | ConfigurationException e) {
+            result = FlowRunResult.of(run.id(), flow.name(), State.failed(e.getMessage(), e), start);
+        } catch (RuntimeException e) {
+            result = FlowRunResult.of(run.id(), flow.name(),
+                    State.crashed(type() + " environment failed: " + e, e), start);
+        }
+        return exit(info, result);
+    }
+
+    private FlowRunResult exit(RunInfo info, FlowRunResult result) {
+        if (onExit == null) {
+            return result;
+        }
+        try {
+            onExit.onExit(info, result);
+            return result;
+        } catch (Exception e) {
+            String warning = "onExit callback failed: " + e;
+            LOG.warn("flow run {} of '{}': {}", info.run().id(), info.flow().name(), warning);
+            return result.withWarning(warning);
+        }
+    }
+
+    /** Builder of the common settings; provider builders extend it. */
+    public abstract static class Builder<B extends Builder<B>> {
+        private final Set<String> labels = new LinkedHashSet<>();
+        private final Map<String, Object> metadata = new LinkedHashMap<>();
+        private Executor executor;
+        private StartCallback onStart;
+        private ExitCallback onExit;
+
+        /** Creates an empty builder. */
+        protected Builder() {
+        }
+
+        /** This builder, typed. */
+        @SuppressWarnings("unchecked")
+        protected final B self() {
+            return (B) this;
+        }
+
+        /** Adds labels. */
+        @JsonProperty("labels")
+        public B labels(Iterable<String> values) {
+            for (String l : values) {
+                labels.add(Objects.requireNonNull(l, "label"));
+            }
+            return self();
+        }
+
+        /** Adds labels. */
+        public B labels(String... values) {
+            return labels(List.of(values));
+        }
+
+        /** Adds metadata. */
+        @JsonProperty("metadata")
+        public B metadata(Map<String, ?> values) {
+            metadata.putAll(values);
+            return self();
+        }
+
+        /** Adds one metadata entry. */
+        public B metadata(String key, Object value) {
+            metadata.put(Objects.requireNonNull(key, "key"), value);
+            return self();
+        }
+
+        /** The executor for in-process runs (default: parallel, one thread per processor). */
+        @JsonProperty("executor")
+        public B executor(Executor value) {
+            this.executor = Objects.requireNonNull(value, "executor");
+            return self();
+        }
+
+        /** A callback run before anything is created. Never serialized. */
+        public B onStart(StartCallback callback) {
+            this.onStart = callback;
+            return self();
+        }
+
+        /** A callback run after the run ended, whatever the outcome. Never serialized. */
+        public B onExit(ExitCallback callback) {
+            this.onExit = callback;
+            return self();
+        }
+    }
+}

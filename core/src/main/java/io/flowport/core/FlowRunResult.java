@@ -1,0 +1,84 @@
+package io.flowport.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The outcome of a flow run: its final state, each task's state, durations and results, warnings such as a
+ * failed {@code onExit} callback, and the run's logs when it ran on remote infrastructure.
+ *
+ * @param flowRunId the run's id
+ * @param flowName  the flow's name
+ * @param state     the run's final state
+ * @param tasks     each task's outcome by name, in topological order (empty when the run's tasks ran
+ *                  remotely and reported only the final state)
+ * @param startedAt when the run started
+ * @param duration  how long it took
+ * @param warnings  things that went wrong without changing the state (e.g. a failed {@code onExit})
+ * @param logs      the run's logs
+ */
+public record FlowRunResult(String flowRunId, String flowName, State state, Map<String, TaskRun> tasks,
+                            Instant startedAt, Duration duration, List<String> warnings, RunLogs logs) {
+
+    public FlowRunResult {
+        Objects.requireNonNull(flowRunId, "flowRunId");
+        Objects.requireNonNull(state, "state");
+        tasks = tasks == null ? Map.of() : Collections.unmodifiableMap(tasks);
+        warnings = warnings == null ? List.of() : List.copyOf(warnings);
+        logs = logs == null ? RunLogs.NONE : logs;
+    }
+
+    /** A result with a final state and no tasks (a run that never started its tasks here). */
+    public static FlowRunResult of(String flowRunId, String flowName, State state, Instant startedAt) {
+        return new FlowRunResult(flowRunId, flowName, state, Map.of(), startedAt,
+                Duration.between(startedAt, Instant.now()), List.of(), RunLogs.NONE);
+    }
+
+    /** Whether the run succeeded. */
+    public boolean isSuccess() {
+        return state.isSuccess();
+    }
+
+    /** One task's outcome. */
+    public Optional<TaskRun> task(String name) {
+        return Optional.ofNullable(tasks.get(name));
+    }
+
+    /** One task's result. */
+    public Optional<Object> result(String task) {
+        TaskRun t = tasks.get(task);
+        return t == null ? Optional.empty() : Optional.ofNullable(t.result());
+    }
+
+    /** How many tasks ended in each state. */
+    public Map<StateType, Integer> countByState() {
+        Map<StateType, Integer> counts = new EnumMap<>(StateType.class);
+        for (TaskRun t : tasks.values()) {
+            counts.merge(t.state().type(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    /** A copy with a different state (used by environments that wrap an execution). */
+    public FlowRunResult withState(State newState) {
+        return new FlowRunResult(flowRunId, flowName, newState, tasks, startedAt, duration, warnings, logs);
+    }
+
+    /** A copy with one more warning. */
+    public FlowRunResult withWarning(String warning) {
+        List<String> w = new java.util.ArrayList<>(warnings);
+        w.add(warning);
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, w, logs);
+    }
+
+    /** A copy with logs. */
+    public FlowRunResult withLogs(RunLogs newLogs) {
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, newLogs);
+    }
+}
