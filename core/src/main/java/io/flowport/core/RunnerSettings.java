@@ -1,5 +1,11 @@
 package io.flowport.core;
 
+import io.flowport.core.internal.Json;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * The environment variables the runner entry point ({@link Runner}) reads. Remote environments set them on
  * the container; user values for other variables are kept, these always win.
@@ -30,6 +36,47 @@ public final class RunnerSettings {
     /** Exit code for bad input (a missing or malformed variable, an unknown flow). */
     public static final int EXIT_BAD_INPUT = 2;
 
+    /**
+     * The command that starts the runner in a container built by {@code ImageStorage} (Jib's layout:
+     * {@code /app/resources}, {@code /app/classes}, {@code /app/libs}).
+     */
+    public static final List<String> DEFAULT_CONTAINER_COMMAND =
+            List.of("java", "-cp", "/app/resources:/app/classes:/app/libs/*", MAIN_CLASS);
+
     private RunnerSettings() {
+    }
+
+    /**
+     * The variables that tell a runner what to run: run id, flow location, storage, environment and parameters.
+     * Without a storage in {@code run}, the flow is looked up by name on the runner's class path.
+     *
+     * @throws ConfigurationException if the parameters cannot be written as JSON
+     */
+    public static Map<String, String> variables(Flow flow, FlowRun run, Environment environment) {
+        Storage storage = run.storage().orElseGet(ClasspathStorage::new);
+        Map<String, String> vars = new LinkedHashMap<>();
+        vars.put(FLOW_RUN_ID, run.id());
+        vars.put(FLOW_LOCATION, run.flowLocation().orElse(flow.name()));
+        vars.put(STORAGE, Serialization.toJson(storage));
+        vars.put(ENVIRONMENT, Serialization.toJson(environment));
+        try {
+            vars.put(PARAMETERS, Json.mapper().writeValueAsString(run.parameters()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ConfigurationException("flow run " + run.id() + ": parameters cannot be written as JSON: "
+                    + e.getOriginalMessage());
+        }
+        return vars;
+    }
+
+    /**
+     * The environment of a container: the user's variables, then a command flow's own, then the runner's
+     * variables, which win.
+     */
+    public static Map<String, String> mergeEnvironment(Map<String, String> user, Flow flow,
+                                                       Map<String, String> runnerVariables) {
+        Map<String, String> merged = new LinkedHashMap<>(user);
+        flow.commandSpec().ifPresent(c -> merged.putAll(c.environment()));
+        merged.putAll(runnerVariables);
+        return merged;
     }
 }

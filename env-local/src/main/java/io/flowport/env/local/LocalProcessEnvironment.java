@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import io.flowport.core.AbstractEnvironment;
-import io.flowport.core.ClasspathStorage;
 import io.flowport.core.Flow;
 import io.flowport.core.FlowRun;
 import io.flowport.core.FlowRunResult;
@@ -13,12 +12,9 @@ import io.flowport.core.LocalDirectoryStorage;
 import io.flowport.core.Runner;
 import io.flowport.core.RunLogs;
 import io.flowport.core.RunnerSettings;
-import io.flowport.core.Serialization;
 import io.flowport.core.State;
 import io.flowport.core.StateType;
-import io.flowport.core.Storage;
 import io.flowport.core.internal.ClassPaths;
-import io.flowport.core.internal.Json;
 import io.flowport.core.internal.Processes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -139,9 +135,8 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
         if (workingDirectory != null) {
             pb.directory(workingDirectory.toFile());
         }
-        pb.environment().putAll(environment);
-        flow.commandSpec().ifPresent(c -> pb.environment().putAll(c.environment()));
-        pb.environment().putAll(runnerVariables(flow, run));
+        pb.environment().putAll(RunnerSettings.mergeEnvironment(environment, flow,
+                RunnerSettings.variables(flow, run, this)));
         Process process;
         try {
             process = pb.start();
@@ -239,24 +234,6 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
             return dir.classpath();
         }
         return ClassPaths.current();
-    }
-
-    /** The {@code FLOWPORT__*} variables that tell the runner what to run. */
-    Map<String, String> runnerVariables(Flow flow, FlowRun run) {
-        Storage storage = run.storage().orElseGet(ClasspathStorage::new);
-        String location = run.flowLocation().orElse(flow.name());
-        Map<String, String> vars = new LinkedHashMap<>();
-        vars.put(RunnerSettings.FLOW_RUN_ID, run.id());
-        vars.put(RunnerSettings.FLOW_LOCATION, location);
-        vars.put(RunnerSettings.STORAGE, Serialization.toJson(storage));
-        vars.put(RunnerSettings.ENVIRONMENT, Serialization.toJson(this));
-        try {
-            vars.put(RunnerSettings.PARAMETERS, Json.mapper().writeValueAsString(run.parameters()));
-        } catch (IOException e) {
-            throw new LaunchException("flow run " + run.id() + ": parameters cannot be written as JSON: "
-                    + e.getMessage(), e);
-        }
-        return vars;
     }
 
     private static Thread pump(InputStream in, List<String> lines, String runId) {

@@ -1,0 +1,110 @@
+package io.flowport.core.spi;
+
+import io.flowport.core.AbstractEnvironment;
+import io.flowport.core.Flow;
+import io.flowport.core.FlowRun;
+import io.flowport.core.FlowRunResult;
+import io.flowport.core.RunnerSettings;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An environment that runs flows on a {@link Backend} through the shared {@link BackendLifecycle}. Provider
+ * modules extend it and supply the backend (built from their settings, never serialized) and the user's
+ * container command and environment; everything else — callbacks, validation, setup once, idempotent launch,
+ * following, cancellation, logs — is here.
+ */
+public abstract class BackendEnvironment extends AbstractEnvironment implements AutoCloseable {
+
+    private volatile BackendLifecycle lifecycle;
+
+    /** Copies the common settings. */
+    protected BackendEnvironment(Builder<?> b) {
+        super(b);
+    }
+
+    /** Creates the backend from this environment's settings. Called once, on first use. */
+    protected abstract Backend createBackend();
+
+    /** The lifecycle tuning (default: {@link BackendLifecycle.Settings#defaults()}). */
+    protected BackendLifecycle.Settings lifecycleSettings() {
+        return BackendLifecycle.Settings.defaults();
+    }
+
+    /**
+     * The first container's command: the flow's own command for a command flow, else the command that starts
+     * the runner entry point ({@link #runnerCommand()}).
+     */
+    protected List<String> containerCommand(Flow flow) {
+        return flow.commandSpec().map(c -> c.command()).orElseGet(this::runnerCommand);
+    }
+
+    /** The command that starts the runner in this environment's image (default: Jib's layout). */
+    protected List<String> runnerCommand() {
+        return RunnerSettings.DEFAULT_CONTAINER_COMMAND;
+    }
+
+    /** The lifecycle, created on first use. */
+    public final BackendLifecycle lifecycle() {
+        BackendLifecycle l = lifecycle;
+        if (l == null) {
+            synchronized (this) {
+                l = lifecycle;
+                if (l == null) {
+                    l = new BackendLifecycle(createBackend(), lifecycleSettings());
+                    lifecycle = l;
+                }
+            }
+        }
+        return l;
+    }
+
+    /** Validates, then makes the definition exist (once per flow for this environment object). */
+    @Override
+    public void setup(Flow flow) {
+        checkValid(flow);
+        lifecycle().prepare(flow);
+    }
+
+    @Override
+    protected FlowRunResult doExecute(Flow flow, FlowRun run) {
+        return lifecycle().execute(flow, run, launchRequest(flow, run));
+    }
+
+    /**
+     * Launches a run and returns at once, without callbacks: for agents and applications that start many runs.
+     * Validation and parameter checks still happen first.
+     *
+     * @throws io.flowport.core.ConfigurationException for invalid settings or parameters
+     */
+    public CompletableFuture<FlowRunResult> submit(Flow flow, FlowRun run) {
+        checkValid(flow);
+        flow.resolveParameters(run.parameters());
+        return lifecycle().submit(flow, run, launchRequest(flow, run));
+    }
+
+    /** The platform-independent description of what to start for {@code run}. */
+    protected LaunchRequest launchRequest(Flow flow, FlowRun run) {
+        return new LaunchRequest(run.id(), flow.name(), containerCommand(flow),
+                RunnerSettings.mergeEnvironment(java.util.Map.of(), flow, RunnerSettings.variables(flow, run, this)),
+                Labels.forRun(run.id(), flow.name()), run.id());
+    }
+
+    /** Stops following runs and releases the backend's clients; runs in flight keep running. */
+    @Override
+    public void close() {
+        BackendLifecycle l = lifecycle;
+        if (l != null) {
+            l.close();
+            if (l.backend() instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new io.flowport.core.FlowportException("closing backend " + l.backend().name()
+                            + " failed: " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+}
