@@ -18,6 +18,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -43,13 +48,14 @@ public class CpuBoundBenchmark {
     public long iterations;
 
     private Flow flow;
+    private long workIterations;
     private final Executor sequential = Executor.sequential();
     private final Executor parallel = Executor.parallel(OverheadBenchmark.PARALLEL_THREADS);
 
     @Setup(Level.Trial)
     public void setUp() {
-        long iters = iterations > 0 ? iterations : CpuWork.calibrate(TARGET_NANOS);
-        flow = cpuFlow(iters);
+        workIterations = iterations > 0 ? iterations : CpuWork.calibrate(TARGET_NANOS);
+        flow = cpuFlow(workIterations);
         OverheadBenchmark.check(sequential.execute(flow, FlowRun.create()), TASKS + 2);
     }
 
@@ -67,5 +73,29 @@ public class CpuBoundBenchmark {
     @Benchmark
     public FlowRunResult parallel() {
         return parallel.execute(flow, FlowRun.create());
+    }
+
+    /**
+     * The same {@link #TASKS} pieces of work on a plain {@code Executors.newFixedThreadPool(2)} created per
+     * operation (as the parallel executor creates its pool per run), without flowport: the speed-up this
+     * machine allows at the moment, to read the executor's number against.
+     */
+    @Benchmark
+    public long plainThreadPool() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(OverheadBenchmark.PARALLEL_THREADS);
+        try {
+            List<Future<Long>> futures = new ArrayList<>(TASKS);
+            for (int i = 1; i <= TASKS; i++) {
+                long seed = ("m" + i).hashCode();
+                futures.add(pool.submit(() -> CpuWork.spin(seed, workIterations)));
+            }
+            long sum = 0;
+            for (Future<Long> f : futures) {
+                sum += f.get();
+            }
+            return sum;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

@@ -59,6 +59,7 @@ public final class Report {
             }
         }
         long started = System.nanoTime();
+        String loadBefore = loadAverage();
 
         // 1. CPU work calibrated once here, so that both CPU-bound benchmarks do the same work
         long iterations = CpuWork.calibrate(CpuBoundBenchmark.TARGET_NANOS);
@@ -83,7 +84,7 @@ public final class Report {
         String heapLine = heapCheck();
 
         String table = table(overhead, cpu, iterations, daskResult, heapLine, quick,
-                (System.nanoTime() - started) / 1_000_000_000L);
+                (System.nanoTime() - started) / 1_000_000_000L, loadBefore + " at start, " + loadAverage() + " at end");
         System.out.println();
         System.out.println(table);
         if (out != null) {
@@ -138,7 +139,8 @@ public final class Report {
     }
 
     private static String table(Map<String, Result<?>> overhead, Map<String, Result<?>> cpu, long iterations,
-                                DaskComparison.Result dask, String heapLine, boolean quick, long seconds) {
+                                DaskComparison.Result dask, String heapLine, boolean quick, long seconds,
+                                String load) {
         StringBuilder sb = new StringBuilder();
         Runtime rt = Runtime.getRuntime();
         sb.append(String.format("Flowport executor benchmarks - %s%n",
@@ -147,6 +149,7 @@ public final class Report {
                 rt.availableProcessors(), cpuModel(), System.getProperty("os.name"), System.getProperty("os.arch"),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), seconds,
                 quick ? " (--quick: short runs, do not quote)" : ""));
+        sb.append(String.format("load average (1/5/15 min): %s%n", load));
         sb.append(String.format("Dask: %s%n", dask.isSkipped() ? "skipped: " + dask.skipped()
                 : dask.daskVersion() + ", dask.threaded.get, num_workers=" + dask.numWorkers()
                   + ", median of repeated runs, graph building excluded"));
@@ -190,10 +193,16 @@ public final class Report {
         Result<?> cpuPar = cpu.get("parallel");
         double speedup = cpuSeq.getScore() / cpuPar.getScore();
         double taskMs = cpuSeq.getScore() / CpuBoundBenchmark.TASKS;
+        Result<?> cpuPool = cpu.get("plainThreadPool");
         sb.append(String.format("%nCPU-bound fan-out, %d tasks x %.2f ms (%,d iterations): sequential %.1f +- %.1f ms,"
                         + " parallel(%d) %.1f +- %.1f ms, speed-up %.2fx%n",
                 CpuBoundBenchmark.TASKS, taskMs, iterations, cpuSeq.getScore(), err(cpuSeq),
                 OverheadBenchmark.PARALLEL_THREADS, cpuPar.getScore(), err(cpuPar), speedup));
+        if (cpuPool != null) {
+            sb.append(String.format("  control, same work on a plain 2-thread pool without flowport: %.1f +- %.1f ms,"
+                    + " speed-up %.2fx (what the machine allowed)%n", cpuPool.getScore(), err(cpuPool),
+                    cpuSeq.getScore() / cpuPool.getScore()));
+        }
         sb.append(String.format("100,000 tasks under -Xmx256m: %s%n", heapLine));
 
         sb.append(String.format("%nTargets:%n"));
@@ -241,6 +250,15 @@ public final class Report {
 
     private static double err(Result<?> r) {
         return r.getScoreError();
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        }
     }
 
     private static String cpuModel() {

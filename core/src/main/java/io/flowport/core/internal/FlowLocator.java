@@ -86,6 +86,10 @@ public final class FlowLocator {
         Object instance;
         try {
             Class<?> cls = Class.forName(className, true, loader);
+            if (!FlowProvider.class.isAssignableFrom(cls) && !Supplier.class.isAssignableFrom(cls)) {
+                throw new ConfigurationException("flow location '" + location + "': class " + className
+                        + " must implement io.flowport.core.FlowProvider or Supplier<Flow>");
+            }
             instance = cls.getDeclaredConstructor().newInstance();
         } catch (ClassNotFoundException e) {
             throw new ConfigurationException("flow location '" + location + "': class " + className
