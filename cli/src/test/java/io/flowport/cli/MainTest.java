@@ -1,0 +1,123 @@
+package io.flowport.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MainTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream savedOut;
+    private PrintStream savedErr;
+
+    @BeforeEach
+    void capture() {
+        savedOut = System.out;
+        savedErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(savedOut);
+        System.setErr(savedErr);
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void demoRunsTheEtlFlowAndWritesTheReport(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("report.txt");
+        int code = Main.execute("demo", "--output", report.toString());
+        assertThat(code).isZero();
+        assertThat(out()).contains("TASK").contains("transform-north  Success")
+                .contains("of 'demo-etl': Success: 7 tasks succeeded");
+        assertThat(err()).contains("[7/7]");
+        String text = Files.readString(report);
+        assertThat(text).contains("total              69080.40").contains("237 records, 3 rejected");
+    }
+
+    @Test
+    void runTakesAnEnvironmentFileAndParameters(@TempDir Path dir) throws Exception {
+        Path env = dir.resolve("env.yaml");
+        Files.writeString(env, "type: local\nexecutor: {type: sequential}\nlabels: [demo]\n");
+        Path report = dir.resolve("r.txt");
+        int code = Main.execute("run", "--flow", "demo-etl", "--env", env.toString(), "--no-progress",
+                "-p", "output=" + report, "-p", "latencyMs=0", "-p", "taxRate=0");
+        assertThat(code).isZero();
+        assertThat(Files.readString(report)).contains("total              57567.00");
+    }
+
+    @Test
+    void runInAChildJvmThroughTheLocalProcessEnvironment(@TempDir Path dir) throws Exception {
+        Path env = dir.resolve("env.json");
+        Files.writeString(env, "{\"type\":\"local-process\",\"jvmOptions\":[\"-Xmx128m\"]}");
+        Path report = dir.resolve("r.txt");
+        int code = Main.execute("run", "--flow", "demo-etl", "--env", env.toString(), "--no-progress",
+                "-p", "output=" + report, "-p", "latencyMs=0");
+        assertThat(code).as(out()).isZero();
+        assertThat(Files.readString(report)).contains("237 records");
+    }
+
+    @Test
+    void badArgumentsPrintUsageAndExitTwo(@TempDir Path dir) throws Exception {
+        assertThat(Main.execute()).isEqualTo(2);
+        assertThat(err()).contains("a command is required").contains("Usage: flowport");
+
+        err.reset();
+        assertThat(Main.execute("run")).isEqualTo(2);
+        assertThat(err()).contains("Missing required option: '--flow=LOCATION'");
+
+        err.reset();
+        assertThat(Main.execute("run", "--flow", "demo-etl", "--timeout", "soon")).isEqualTo(2);
+        assertThat(err()).contains("--timeout: cannot read 'soon' as a duration");
+
+        err.reset();
+        assertThat(Main.execute("run", "--flow", "demo-etl", "--env", dir.resolve("none.json").toString()))
+                .isEqualTo(2);
+        assertThat(err()).contains("--env: no such file");
+
+        err.reset();
+        assertThat(Main.execute("demo", "--threads", "0")).isEqualTo(2);
+        assertThat(err()).contains("--threads must be at least 1");
+    }
+
+    @Test
+    void badFlowsParametersAndEnvironmentsNameTheProblem(@TempDir Path dir) throws Exception {
+        assertThat(Main.execute("run", "--flow", "nope", "--no-progress")).isEqualTo(2);
+        assertThat(err()).contains("no flow at location 'nope'").contains("demo-etl");
+
+        err.reset();
+        assertThat(Main.execute("run", "--flow", "demo-etl", "-p", "colour=red", "--no-progress")).isEqualTo(2);
+        assertThat(err()).contains("unknown parameter 'colour'; known parameters: input, output, taxRate, latencyMs");
+
+        err.reset();
+        Path env = dir.resolve("fargate.json");
+        Files.writeString(env, "{\"type\":\"aci\"}");
+        assertThat(Main.execute("run", "--flow", "demo-etl", "--env", env.toString())).isEqualTo(2);
+        assertThat(err()).contains("unknown environment type 'aci'").contains("io.flowport:flowport-env-aci");
+    }
+
+    @Test
+    void typesListsWhatIsInstalled() {
+        assertThat(Main.execute("types")).isZero();
+        assertThat(out()).contains("environments: local, local-process").contains("demo-etl");
+    }
+}
