@@ -4,10 +4,6 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.flowport.core.internal.FlowLocator;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,48 +11,22 @@ import java.util.Map;
  * a flow name offered by a {@link FlowProvider} listed in {@code META-INF/services}, a class name, or
  * {@code class#flowName}. Serialized as {@code {"type":"classpath","flows":{...}}}.
  */
-public final class ClasspathStorage implements Storage {
-
-    private final Map<String, String> flows = Collections.synchronizedMap(new LinkedHashMap<>());
+public final class ClasspathStorage extends AbstractStorage {
 
     /** An empty storage. */
     public ClasspathStorage() {
+        super(null);
     }
 
     /** A storage that already holds these flows (name to location). */
     @JsonCreator
     public ClasspathStorage(@JsonProperty("flows") Map<String, String> flows) {
-        if (flows != null) {
-            this.flows.putAll(flows);
-        }
+        super(flows);
     }
 
     @Override
     public String name() {
         return "classpath";
-    }
-
-    @Override
-    @JsonProperty("flows")
-    public Map<String, String> flows() {
-        synchronized (flows) {
-            return Map.copyOf(flows);
-        }
-    }
-
-    @Override
-    public String addFlow(Flow flow) {
-        return addFlow(flow, flow.name());
-    }
-
-    /** Records {@code flow} at an explicit location (e.g. a provider class name). */
-    public String addFlow(Flow flow, String location) {
-        String previous = flows.putIfAbsent(flow.name(), location);
-        if (previous != null && !previous.equals(location)) {
-            throw new ConfigurationException("storage 'classpath' already holds a flow named '" + flow.name()
-                    + "' at " + previous);
-        }
-        return location;
     }
 
     @Override
@@ -67,20 +37,7 @@ public final class ClasspathStorage implements Storage {
     /** Checks that every added flow loads from the classpath. */
     @Override
     public Storage build() {
-        List<String> problems = new ArrayList<>();
-        flows().forEach((name, location) -> {
-            try {
-                Flow f = load(location);
-                if (!f.name().equals(name)) {
-                    problems.add("location '" + location + "' holds flow '" + f.name() + "', not '" + name + "'");
-                }
-            } catch (ConfigurationException e) {
-                problems.add(e.getMessage());
-            }
-        });
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException("storage 'classpath'", problems);
-        }
+        checkFlowsLoad();
         return this;
     }
 

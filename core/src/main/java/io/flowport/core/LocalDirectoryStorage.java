@@ -18,10 +18,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
@@ -31,12 +29,11 @@ import java.util.stream.Stream;
  * Locations are resolved as in {@link ClasspathStorage}. Serialized as
  * {@code {"type":"local-directory","directory":"...","flows":{...}}}.
  */
-public final class LocalDirectoryStorage implements Storage {
+public final class LocalDirectoryStorage extends AbstractStorage {
 
     static final String INDEX = "classpath.txt";
 
     private final Path directory;
-    private final Map<String, String> flows = Collections.synchronizedMap(new LinkedHashMap<>());
 
     /** A storage in {@code directory} (created by {@link #build()} if missing). */
     public LocalDirectoryStorage(Path directory) {
@@ -47,13 +44,11 @@ public final class LocalDirectoryStorage implements Storage {
     @JsonCreator
     public LocalDirectoryStorage(@JsonProperty("directory") Path directory,
                                  @JsonProperty("flows") Map<String, String> flows) {
+        super(flows);
         if (directory == null) {
             throw new ConfigurationException("local-directory storage: 'directory' is required");
         }
         this.directory = directory.toAbsolutePath().normalize();
-        if (flows != null) {
-            this.flows.putAll(flows);
-        }
     }
 
     @Override
@@ -65,24 +60,6 @@ public final class LocalDirectoryStorage implements Storage {
     @JsonProperty("directory")
     public Path directory() {
         return directory;
-    }
-
-    @Override
-    @JsonProperty("flows")
-    public Map<String, String> flows() {
-        synchronized (flows) {
-            return Map.copyOf(flows);
-        }
-    }
-
-    @Override
-    public String addFlow(Flow flow) {
-        Objects.requireNonNull(flow, "flow");
-        String previous = flows.putIfAbsent(flow.name(), flow.name());
-        if (previous != null && !previous.equals(flow.name())) {
-            throw new ConfigurationException(name() + " already holds a flow named '" + flow.name() + "'");
-        }
-        return flow.name();
     }
 
     /**
@@ -149,17 +126,7 @@ public final class LocalDirectoryStorage implements Storage {
         } catch (IOException e) {
             throw new FlowportException("cannot copy the class path into " + directory + ": " + e.getMessage(), e);
         }
-        List<String> problems = new ArrayList<>();
-        flows().forEach((name, location) -> {
-            try {
-                load(location);
-            } catch (ConfigurationException e) {
-                problems.add(e.getMessage());
-            }
-        });
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(name(), problems);
-        }
+        checkFlowsLoad();
         return this;
     }
 
