@@ -321,8 +321,31 @@ public final class BackendLifecycle implements AutoCloseable {
                 LOG.debug("{}: no logs for {}: {}", backend.name(), launch.id(), e.toString());
             }
         }
+        if (state.type() == StateType.FAILED && t.stopAs == null) {
+            state = withRunnerReport(state, logs);
+        }
         LOG.info("{}: flow run {} ended: {}", backend.name(), t.run.id(), state);
         t.future.complete(FlowRunResult.of(t.run.id(), t.flowName, state, t.submittedAt).withLogs(logs));
+    }
+
+    /**
+     * Adds what the runner inside the unit reported (which task failed and why) to a failure the platform only
+     * knows by its exit code. Reads the logs of failed runs only.
+     */
+    private State withRunnerReport(State state, RunLogs logs) {
+        try {
+            List<String> lines = logs.lines();
+            for (int i = lines.size() - 1; i >= 0 && i >= lines.size() - 50; i--) {
+                State reported = io.flowport.core.Runner.parseResultLine(lines.get(i));
+                if (reported != null) {
+                    return new State(state.type(), state.message() + "; the runner reported: " + reported,
+                            state.cause());
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("{}: could not read the runner's report: {}", backend.name(), e.toString());
+        }
+        return state;
     }
 
     private static void closeQuietly(AutoCloseable c) {

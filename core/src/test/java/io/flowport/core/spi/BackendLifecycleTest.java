@@ -131,6 +131,21 @@ class BackendLifecycleTest {
     }
 
     @Test
+    void aFailedRunCarriesWhatTheRunnerReported() throws Exception {
+        CompletableFuture<FlowRunResult> f = submit(FlowRun.create());
+        await().atMost(5, TimeUnit.SECONDS).until(() -> backend.units.size() == 1);
+        Launch l = backend.units.values().iterator().next().launch;
+        backend.extraLogLines.put(l.id(), List.of("{\"event\":\"flowport.result\",\"state\":\"Failed\","
+                + "\"message\":\"task 'load' Failed: SQLException: no such table\"}"));
+        backend.start(l);
+        backend.exit(l, 1);
+        FlowRunResult r = f.get(10, TimeUnit.SECONDS);
+        assertThat(r.state().message()).isEqualTo("container exited with code 1; the runner reported: "
+                + "Failed: task 'load' Failed: SQLException: no such table");
+        assertThat(r.logs().lines()).hasSize(2);
+    }
+
+    @Test
     void settingsRejectNonsenseNamingEachField() {
         assertThatThrownBy(() -> new BackendLifecycle.Settings(Duration.ZERO, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(1), 0, -1,

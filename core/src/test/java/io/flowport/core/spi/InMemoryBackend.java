@@ -109,9 +109,13 @@ final class InMemoryBackend implements Backend, Observation.Polling {
         }
     }
 
+    final Map<String, List<String>> extraLogLines = new ConcurrentHashMap<>();
+
     @Override
     public RunLogs logs(Launch launch) {
-        return RunLogs.of("memory:" + launch.id(), List.of("hello from " + launch.id()));
+        List<String> lines = new ArrayList<>(List.of("hello from " + launch.id()));
+        lines.addAll(extraLogLines.getOrDefault(launch.id(), List.of()));
+        return RunLogs.of("memory:" + launch.id(), lines);
     }
 
     @Override
