@@ -103,7 +103,11 @@ final class RunEngine {
         }
         FlowRunResult result = result();
         if (notify) {
-            listener.runFinished(result);
+            try {
+                listener.runFinished(result);
+            } catch (RuntimeException e) {
+                LOG.warn("flow run {}: listener failed on the run's end: {}", run.id(), e.toString());
+            }
         }
         return result;
     }
@@ -149,7 +153,13 @@ final class RunEngine {
 
     private void announce(int i, State s) {
         if (notify) {
-            listener.taskStateChanged(run, tasks.get(i), s);
+            try {
+                listener.taskStateChanged(run, tasks.get(i), s);
+            } catch (RuntimeException e) {
+                // a broken listener must neither fail the task nor stall the scheduling of its successors
+                LOG.warn("flow run {}: listener failed on task '{}' -> {}: {}", run.id(), tasks.get(i).name(), s,
+                        e.toString());
+            }
         }
     }
 

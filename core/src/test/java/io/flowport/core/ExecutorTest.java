@@ -215,6 +215,21 @@ class ExecutorTest {
 
     @ParameterizedTest
     @MethodSource("executors")
+    void aListenerThatThrowsDoesNotBreakTheRun(Executor executor) {
+        Flow flow = Flow.builder("f").task("a", ctx -> 1).task("b").after("a").run(ctx -> 2).build();
+        FlowRun run = FlowRun.builder().listener(new FlowRunListener() {
+            @Override
+            public void taskStateChanged(FlowRun r, TaskSpec task, State state) {
+                throw new IllegalStateException("listener bug");
+            }
+        }).build();
+        FlowRunResult r = executor.execute(flow, run);
+        assertThat(r.isSuccess()).isTrue();
+        assertThat(r.result("b")).contains(2);
+    }
+
+    @ParameterizedTest
+    @MethodSource("executors")
     void anEmptyFlowSucceeds(Executor executor) {
         Flow flow = Flow.builder("empty").build();
         assertThat(executor.execute(flow, FlowRun.create()).isSuccess()).isTrue();
