@@ -1,0 +1,102 @@
+package io.flowport.env.fargate;
+
+import io.flowport.core.RunLogs;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClient;
+import software.amazon.awssdk.services.cloudwatchlogs.model.GetLogEventsRequest;
+import software.amazon.awssdk.services.cloudwatchlogs.model.GetLogEventsResponse;
+import software.amazon.awssdk.services.cloudwatchlogs.model.OutputLogEvent;
+import software.amazon.awssdk.services.cloudwatchlogs.model.ResourceNotFoundException;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The logs of one ECS task in CloudWatch Logs (the {@code awslogs} driver's stream
+ * {@code prefix/containerName/taskId}). Each call to {@link #lines()} reads the events written since the
+ * previous call with {@code GetLogEvents}, paged by {@code nextForwardToken} from the head of the stream, so
+ * calling it while the task runs follows the stream, and calling it after the run gives every line. The
+ * newest {@value #MAX_LINES} lines are kept. Thread-safe; {@link #lines()} blocks on the network.
+ */
+public final class CloudWatchRunLogs implements RunLogs {
+
+    /** The most lines kept in memory (the oldest are dropped). */
+    public static final int MAX_LINES = 10_000;
+    private static final int MAX_PAGES_PER_READ = 10_000;
+
+    private final CloudWatchLogsClient client;
+    private final String group;
+    private final String stream;
+    private final String region;
+    private final Deque<String> lines = new ArrayDeque<>();
+    private String nextToken;
+
+    CloudWatchRunLogs(CloudWatchLogsClient client, String group, String stream, String region) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.group = Objects.requireNonNull(group, "group");
+        this.stream = Objects.requireNonNull(stream, "stream");
+        this.region = region;
+    }
+
+    /** The log group. */
+    public String group() {
+        return group;
+    }
+
+    /** The log stream ({@code prefix/containerName/taskId}). */
+    public String stream() {
+        return stream;
+    }
+
+    /**
+     * Every line so far, after reading what is new. An absent stream (the task has not written yet) gives the
+     * lines so far.
+     *
+     * @throws io.flowport.core.FlowportException if CloudWatch Logs refuses the read (e.g. missing
+     *                                            {@code logs:GetLogEvents} permission)
+     */
+    @Override
+    public synchronized List<String> lines() {
+        for (int page = 0; page < MAX_PAGES_PER_READ; page++) {
+            GetLogEventsResponse r;
+            try {
+                r = client.getLogEvents(GetLogEventsRequest.builder().logGroupName(group).logStreamName(stream)
+                        .startFromHead(true).nextToken(nextToken).build());
+            } catch (ResourceNotFoundException e) {
+                break;
+            } catch (SdkException e) {
+                throw AwsErrors.map("GetLogEvents of " + location(), e);
+            }
+            for (OutputLogEvent ev : r.events()) {
+                String m = ev.message() == null ? "" : ev.message();
+                lines.addLast(m.endsWith("\n") ? m.substring(0, m.length() - 1) : m);
+                if (lines.size() > MAX_LINES) {
+                    lines.removeFirst();
+                }
+            }
+            String next = r.nextForwardToken();
+            // CloudWatch answers with the token it was given once the end of the stream is reached
+            boolean end = next == null || next.equals(nextToken);
+            if (next != null) {
+                nextToken = next;
+            }
+            if (end) {
+                break;
+            }
+        }
+        return new ArrayList<>(lines);
+    }
+
+    @Override
+    public String location() {
+        return "CloudWatch Logs " + (region == null ? "" : region + " ") + "group " + group + " stream " + stream;
+    }
+
+    @Override
+    public String toString() {
+        return location();
+    }
+}

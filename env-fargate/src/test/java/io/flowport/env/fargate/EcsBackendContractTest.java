@@ -1,0 +1,50 @@
+package io.flowport.env.fargate;
+
+import io.flowport.core.spi.Backend;
+import io.flowport.core.spi.BackendContractTest;
+import io.flowport.core.spi.Launch;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The backend contract kit against the ECS backend, driven through the real SDK and {@link LocalAwsServer}. */
+class EcsBackendContractTest extends BackendContractTest {
+
+    private static LocalAwsServer server;
+    private static final List<EcsBackend> BACKENDS = new ArrayList<>();
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = new LocalAwsServer();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        BACKENDS.forEach(EcsBackend::close);
+        server.close();
+    }
+
+    @Override
+    protected Backend createBackend() {
+        EcsBackend b = (EcsBackend) Fixtures.env(server).build().createBackend();
+        BACKENDS.add(b);
+        return b;
+    }
+
+    @Override
+    protected void start(Launch launch) {
+        server.start(launch.id());
+    }
+
+    @Override
+    protected void exit(Launch launch, int exitCode) {
+        server.exit(launch.id(), exitCode);
+    }
+
+    @Override
+    protected void failToStart(Launch launch, String reason) {
+        server.failToStart(launch.id(), reason);
+    }
+}
