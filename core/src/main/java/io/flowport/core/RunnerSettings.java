@@ -53,12 +53,21 @@ public final class RunnerSettings {
      * @throws ConfigurationException if the parameters cannot be written as JSON
      */
     public static Map<String, String> variables(Flow flow, FlowRun run, Environment environment) {
+        return variables(flow, run, Serialization.toJson(environment));
+    }
+
+    /**
+     * As {@link #variables(Flow, FlowRun, Environment)}, with the environment already serialized (callers that
+     * launch many runs serialize it once). The storage's JSON is interned: thousands of queued runs of one
+     * storage share one string.
+     */
+    public static Map<String, String> variables(Flow flow, FlowRun run, String environmentJson) {
         Storage storage = run.storage().orElseGet(ClasspathStorage::new);
         Map<String, String> vars = new LinkedHashMap<>();
         vars.put(FLOW_RUN_ID, run.id());
         vars.put(FLOW_LOCATION, run.flowLocation().orElse(flow.name()));
-        vars.put(STORAGE, Serialization.toJson(storage));
-        vars.put(ENVIRONMENT, Serialization.toJson(environment));
+        vars.put(STORAGE, Serialization.toJson(storage).intern());
+        vars.put(ENVIRONMENT, environmentJson);
         try {
             vars.put(PARAMETERS, Json.mapper().writeValueAsString(run.parameters()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 public abstract class BackendEnvironment extends AbstractEnvironment implements AutoCloseable {
 
     private volatile BackendLifecycle lifecycle;
+    private volatile String json;
 
     /** Copies the common settings. */
     protected BackendEnvironment(Builder<?> b) {
@@ -87,8 +88,19 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
     /** The platform-independent description of what to start for {@code run}. */
     protected LaunchRequest launchRequest(Flow flow, FlowRun run) {
         return new LaunchRequest(run.id(), flow.name(), containerCommand(flow),
-                RunnerSettings.mergeEnvironment(java.util.Map.of(), flow, RunnerSettings.variables(flow, run, this)),
+                RunnerSettings.mergeEnvironment(java.util.Map.of(), flow,
+                        RunnerSettings.variables(flow, run, serialized())),
                 Labels.forRun(run.id(), flow.name()), run.id());
+    }
+
+    /** This environment as JSON, serialized once: the settings are immutable and every run carries it. */
+    private String serialized() {
+        String j = json;
+        if (j == null) {
+            j = io.flowport.core.Serialization.toJson(this);
+            json = j;
+        }
+        return j;
     }
 
     /** Stops following runs and releases the backend's clients; runs in flight keep running. */

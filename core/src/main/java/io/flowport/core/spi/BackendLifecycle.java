@@ -597,6 +597,12 @@ public final class BackendLifecycle implements AutoCloseable {
                     missingPollsBeforeCrash, rate, backoff, threads);
         }
 
+        /** A copy with another number of threads for launches, stops and timers. */
+        public Settings withThreads(int count) {
+            return new Settings(launchDeadline, startTimeout, stopTimeout, minPollInterval, maxPollInterval,
+                    missingPollsBeforeCrash, launchesPerSecond, backoff, count);
+        }
+
         /** A copy with another stop timeout. */
         public Settings withStopTimeout(Duration timeout) {
             return new Settings(launchDeadline, startTimeout, timeout, minPollInterval, maxPollInterval,

@@ -70,7 +70,7 @@ public abstract class BackendContractTest {
     }
 
     @AfterEach
-    void nothingLeftBehind() {
+    void nothingLeftBehind() throws Exception {
         try {
             for (Backend.Found f : backend.find(MANAGED)) {
                 if (runIds.contains(f.launch().flowRunId())) {
@@ -83,6 +83,9 @@ public abstract class BackendContractTest {
             }
         } finally {
             lifecycle.close();
+            if (backend instanceof AutoCloseable c) {
+                c.close();
+            }
         }
     }
 

@@ -6,12 +6,10 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import io.flowport.core.AbstractEnvironment;
 import io.flowport.core.Flow;
-import io.flowport.core.FlowRun;
 import io.flowport.core.RunnerSettings;
 import io.flowport.core.spi.Backend;
 import io.flowport.core.spi.BackendEnvironment;
 import io.flowport.core.spi.BackendLifecycle;
-import io.flowport.core.spi.LaunchRequest;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 
@@ -25,7 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs each flow run as an AWS ECS task, on Fargate or on EC2 container instances (type {@code fargate-task}).
@@ -95,7 +92,6 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
     private final Map<String, String> systemEnvironment;
     private final BackendLifecycle.Settings lifecycleSettings;
     // one instance of each distinct serialized storage/environment, shared by every queued launch request
-    private final Map<String, String> sharedValues = new ConcurrentHashMap<>();
 
     private FargateTaskEnvironment(Builder b) {
         super(b);
@@ -406,21 +402,6 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
     /** The first container's command for a run of {@code flow} (the runner, or a command flow's command). */
     public List<String> commandFor(Flow flow) {
         return containerCommand(flow);
-    }
-
-    @Override
-    protected LaunchRequest launchRequest(Flow flow, FlowRun run) {
-        LaunchRequest r = super.launchRequest(flow, run);
-        // every run of this environment carries the same serialized environment and usually the same storage:
-        // keep one copy of each while thousands of runs wait for their launch slot
-        Map<String, String> env = new LinkedHashMap<>(r.environment());
-        for (String key : List.of(RunnerSettings.ENVIRONMENT, RunnerSettings.STORAGE)) {
-            String v = env.get(key);
-            if (v != null) {
-                env.put(key, sharedValues.size() < 64 ? sharedValues.computeIfAbsent(v, x -> x) : v);
-            }
-        }
-        return new LaunchRequest(r.flowRunId(), r.flowName(), r.command(), env, r.labels(), r.idempotencyToken());
     }
 
     /**

@@ -6,14 +6,11 @@ import io.flowport.core.spi.Launch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /** The backend contract kit against the ECS backend, driven through the real SDK and {@link LocalAwsServer}. */
 class EcsBackendContractTest extends BackendContractTest {
 
     private static LocalAwsServer server;
-    private static final List<EcsBackend> BACKENDS = new ArrayList<>();
 
     @BeforeAll
     static void startServer() throws Exception {
@@ -22,15 +19,12 @@ class EcsBackendContractTest extends BackendContractTest {
 
     @AfterAll
     static void stopServer() {
-        BACKENDS.forEach(EcsBackend::close);
         server.close();
     }
 
     @Override
     protected Backend createBackend() {
-        EcsBackend b = (EcsBackend) Fixtures.env(server).build().createBackend();
-        BACKENDS.add(b);
-        return b;
+        return Fixtures.env(server).build().createBackend();
     }
 
     @Override

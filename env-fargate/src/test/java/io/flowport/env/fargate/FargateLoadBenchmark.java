@@ -6,7 +6,6 @@ import io.flowport.core.CommandSpec;
 import io.flowport.core.Flow;
 import io.flowport.core.FlowRun;
 import io.flowport.core.StateType;
-import io.flowport.core.spi.Backoff;
 import io.flowport.core.spi.BackendLifecycle;
 
 import java.io.BufferedReader;
@@ -18,7 +17,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -65,9 +63,8 @@ public final class FargateLoadBenchmark {
     }
 
     private static void run(URI endpoint, int runs, double scale, double ceiling, double loseRate) throws Exception {
-        BackendLifecycle.Settings lifecycle = new BackendLifecycle.Settings(Duration.ofMinutes(5),
-                Duration.ofMinutes(10), Duration.ofMinutes(2), Duration.ofSeconds(2), Duration.ofSeconds(30), 3,
-                ceiling, new Backoff(Duration.ofMillis(200), Duration.ofSeconds(20)), 16);
+        BackendLifecycle.Settings lifecycle = BackendLifecycle.Settings.defaults()
+                .withLaunchesPerSecond(ceiling).withThreads(16);
         FargateTaskEnvironment env = Fixtures.base().endpointOverride(endpoint)
                 .awsAccessKeyId("AKIDBENCHMARK").awsSecretAccessKey("benchmark")
                 .lifecycleSettings(lifecycle).build();
