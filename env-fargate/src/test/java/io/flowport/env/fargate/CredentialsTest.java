@@ -6,7 +6,6 @@ import io.flowport.core.FlowRun;
 import io.flowport.core.FlowRunResult;
 import io.flowport.core.LaunchException;
 import io.flowport.core.StateType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,12 +19,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Credentials and region: the STS check at setup, explicit keys, environment variables, assumed roles. */
-class CredentialsTest {
+class CredentialsTest extends WithLocalAws {
 
     private static final Flow FLOW = Flow.command("creds", CommandSpec.of("sh", "-c", "exit 0"));
     private static final String ROLE = "arn:aws:iam::123456789012:role/flowport-deployer";
-    private LocalAwsServer server;
-    private final List<FargateTaskEnvironment> envs = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -33,17 +30,6 @@ class CredentialsTest {
         server.autoRun(Duration.ofMillis(10), Duration.ofMillis(10), Duration.ofMillis(20));
     }
 
-    @AfterEach
-    void stop() {
-        envs.forEach(FargateTaskEnvironment::close);
-        server.close();
-    }
-
-    private FargateTaskEnvironment env(FargateTaskEnvironment.Builder b) {
-        FargateTaskEnvironment e = b.build();
-        envs.add(e);
-        return e;
-    }
 
     private int mutatingCalls() {
         return server.calls("RegisterTaskDefinition") + server.calls("DescribeTaskDefinition")

@@ -10,12 +10,10 @@ import io.flowport.core.RunnerSettings;
 import io.flowport.core.StateType;
 import io.flowport.core.spi.Backoff;
 import io.flowport.core.spi.Labels;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -23,15 +21,13 @@ import static io.flowport.env.fargate.LocalAwsServer.Fault;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What one RunTask carries, and how its failures are retried without ever starting a second task. */
-class RunTaskTest {
+class RunTaskTest extends WithLocalAws {
 
     private static final Flow COMMAND_FLOW = Flow.command("cmd",
             CommandSpec.of("sh", "-c", "echo hello; exit 0").withEnv("APP_MODE", "from-flow").withEnv("EXTRA", "1"));
     private static final Flow JAVA_FLOW = Flow.builder("java-flow")
             .parameter("day", String.class, "today").parameter("blob", String.class, "").task("one", ctx -> 1).build();
 
-    private LocalAwsServer server;
-    private final List<FargateTaskEnvironment> envs = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -39,17 +35,6 @@ class RunTaskTest {
         server.autoRun(Duration.ofMillis(20), Duration.ofMillis(20), Duration.ofMillis(30));
     }
 
-    @AfterEach
-    void stop() {
-        envs.forEach(FargateTaskEnvironment::close);
-        server.close();
-    }
-
-    private FargateTaskEnvironment env(FargateTaskEnvironment.Builder b) {
-        FargateTaskEnvironment e = b.build();
-        envs.add(e);
-        return e;
-    }
 
     private FlowRunResult run(FargateTaskEnvironment e, Flow flow, FlowRun run) throws Exception {
         return e.submit(flow, run).get(30, TimeUnit.SECONDS);

@@ -5,7 +5,6 @@ import io.flowport.core.CommandSpec;
 import io.flowport.core.Flow;
 import io.flowport.core.LaunchException;
 import io.flowport.core.spi.Definition;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.ecs.model.Compatibility;
@@ -25,28 +24,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** One registration per distinct definition: what ECS adds or reorders does not count as a change. */
-class TaskDefinitionReuseTest {
+class TaskDefinitionReuseTest extends WithLocalAws {
 
     private static final Flow FLOW = Flow.command("etl", CommandSpec.of("sh", "-c", "echo hi"));
-    private LocalAwsServer server;
-    private final List<FargateTaskEnvironment> envs = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
         server = new LocalAwsServer(8);
     }
 
-    @AfterEach
-    void stop() {
-        envs.forEach(FargateTaskEnvironment::close);
-        server.close();
-    }
-
-    private FargateTaskEnvironment env(FargateTaskEnvironment.Builder b) {
-        FargateTaskEnvironment e = b.build();
-        envs.add(e);
-        return e;
-    }
 
     private static ContainerDefinition container(String image, boolean reversedEnv) {
         ContainerDefinition.Builder c = ContainerDefinition.builder().name("flow").image(image)
