@@ -12,9 +12,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -47,6 +52,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--run-id", description = "The flow run's id (default: a random UUID).")
     String runId;
 
+    @Option(names = {"-cp", "--classpath"}, split = ":", paramLabel = "PATH",
+            description = "Jars or class directories that hold the flow (separated by ':'). For a "
+                    + "local-process environment, also list them in its 'classpath' setting.")
+    List<Path> classpath = new ArrayList<>();
+
     @Option(names = "--no-progress", description = "Do not show the progress bar.")
     boolean noProgress;
 
@@ -58,6 +68,7 @@ final class RunCommand implements Callable<Integer> {
         Environment env = envFile == null
                 ? LocalEnvironment.builder().executor(Executor.parallel()).build()
                 : Serialization.readEnvironment(envFile);
+        Thread.currentThread().setContextClassLoader(flowClassLoader());
         ClasspathStorage storage = new ClasspathStorage();
         Flow f = storage.load(flow);
         storage.addFlow(f, flow);
@@ -74,6 +85,28 @@ final class RunCommand implements Callable<Integer> {
         FlowRunResult result = env.execute(f, run.build());
         Report.print(result, spec.commandLine().getOut());
         return result.isSuccess() ? 0 : 1;
+    }
+
+    /** The CLI's own class loader, extended with {@code --classpath}; flows are looked up through it. */
+    private ClassLoader flowClassLoader() {
+        ClassLoader own = RunCommand.class.getClassLoader();
+        if (classpath.isEmpty()) {
+            return own;
+        }
+        URL[] urls = new URL[classpath.size()];
+        for (int i = 0; i < urls.length; i++) {
+            Path p = classpath.get(i);
+            if (!Files.exists(p)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--classpath: no such file or "
+                        + "directory: " + p);
+            }
+            try {
+                urls[i] = p.toAbsolutePath().toUri().toURL();
+            } catch (MalformedURLException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--classpath: bad path " + p);
+            }
+        }
+        return new URLClassLoader(urls, own);
     }
 
     private Duration parseDuration(String s) {

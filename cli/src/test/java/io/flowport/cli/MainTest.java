@@ -77,6 +77,31 @@ class MainTest {
     }
 
     @Test
+    void runFindsAFlowOfTheUsersOwnCodeThroughClasspath(@TempDir Path dir) throws Exception {
+        Path src = dir.resolve("src/acme/Flows.java");
+        Files.createDirectories(src.getParent());
+        Files.writeString(src, "package acme;\n"
+                + "public final class Flows implements io.flowport.core.FlowProvider {\n"
+                + "  public java.util.List<io.flowport.core.Flow> flows() {\n"
+                + "    return java.util.List.of(io.flowport.core.Flow.builder(\"acme-double\")\n"
+                + "        .parameter(\"n\", Integer.class, 1)\n"
+                + "        .task(\"double\", ctx -> 2 * ctx.parameter(\"n\", Integer.class)).build());\n"
+                + "  }\n"
+                + "}\n");
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        int javac = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
+                "-cp", System.getProperty("java.class.path"), src.toString());
+        assertThat(javac).isZero();
+        Path services = classes.resolve("META-INF/services/io.flowport.core.FlowProvider");
+        Files.createDirectories(services.getParent());
+        Files.writeString(services, "acme.Flows\n");
+
+        assertThat(Main.execute("run", "--flow", "acme-double", "--classpath", classes.toString(), "-p", "n=21",
+                "--no-progress")).isZero();
+        assertThat(out()).contains("double  Success").contains("of 'acme-double': Success");
+    }
+
+    @Test
     void badArgumentsPrintUsageAndExitTwo(@TempDir Path dir) throws Exception {
         assertThat(Main.execute()).isEqualTo(2);
         assertThat(err()).contains("a command is required").contains("Usage: flowport");
@@ -93,6 +118,11 @@ class MainTest {
         assertThat(Main.execute("run", "--flow", "demo-etl", "--env", dir.resolve("none.json").toString()))
                 .isEqualTo(2);
         assertThat(err()).contains("--env: no such file");
+
+        err.reset();
+        assertThat(Main.execute("run", "--flow", "x", "--classpath", dir.resolve("nope.jar").toString()))
+                .isEqualTo(2);
+        assertThat(err()).contains("--classpath: no such file or directory");
 
         err.reset();
         assertThat(Main.execute("demo", "--threads", "0")).isEqualTo(2);
@@ -118,6 +148,7 @@ class MainTest {
     @Test
     void typesListsWhatIsInstalled() {
         assertThat(Main.execute("types")).isZero();
-        assertThat(out()).contains("environments: local, local-process").contains("demo-etl");
+        assertThat(out()).contains("environments: fargate-task, kubernetes-job, local, local-process")
+                .contains("demo-etl");
     }
 }
