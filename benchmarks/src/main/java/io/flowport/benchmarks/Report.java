@@ -1,5 +1,6 @@
 package io.flowport.benchmarks;
 
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -39,6 +40,7 @@ public final class Report {
     private static final double TARGET_SEQ_MICROS = 2.0;
     private static final double TARGET_DASK_RATIO = 20.0;
     private static final double TARGET_SPEEDUP = 1.6;
+    private static final String REGION_4M = "-XX:G1HeapRegionSize=4m";
 
     private Report() {
     }
@@ -65,13 +67,29 @@ public final class Report {
         long iterations = CpuWork.calibrate(CpuBoundBenchmark.TARGET_NANOS);
         System.out.printf("calibrated CPU-bound task: %,d iterations ~ 1 ms%n", iterations);
 
-        // 2. JMH: overhead, then CPU-bound speed-up
+        // 2. JMH: overhead (with the GC profiler), then CPU-bound speed-up
         Map<String, Result<?>> overhead = new HashMap<>();
-        for (RunResult r : jmh(OverheadBenchmark.class, quick, null)) {
-            overhead.put(method(r) + ":" + r.getParams().getParam("shape"), r.getPrimaryResult());
+        for (RunResult r : jmh(OverheadBenchmark.class.getName() + "\\.", quick, null, true)) {
+            String key = method(r) + ":" + r.getParams().getParam("shape");
+            overhead.put(key, r.getPrimaryResult());
+            Result<?> gc = r.getSecondaryResults().get("gc.time");
+            if (gc != null) {
+                overhead.put("gc:" + key, gc);
+            }
+        }
+        // diagnostic: the 100k runs again with 4 MiB G1 regions (see README, "Why 100k costs more per task")
+        for (RunResult r : jmh(OverheadBenchmark.class.getName() + "\\.sequential100k$", quick, null, true,
+                REGION_4M)) {
+            String key = "region4m:" + method(r) + ":" + r.getParams().getParam("shape");
+            overhead.put(key, r.getPrimaryResult());
+            Result<?> gc = r.getSecondaryResults().get("gc.time");
+            if (gc != null) {
+                overhead.put("gc:" + key, gc);
+            }
         }
         Map<String, Result<?>> cpu = new HashMap<>();
-        for (RunResult r : jmh(CpuBoundBenchmark.class, quick, String.valueOf(iterations))) {
+        for (RunResult r : jmh(CpuBoundBenchmark.class.getName() + "\\.", quick, String.valueOf(iterations),
+                false)) {
             cpu.put(method(r), r.getPrimaryResult());
         }
 
@@ -92,13 +110,19 @@ public final class Report {
         }
     }
 
-    private static Collection<RunResult> jmh(Class<?> benchmark, boolean quick, String iterations)
-            throws RunnerException {
+    private static Collection<RunResult> jmh(String regex, boolean quick, String iterations, boolean gc,
+                                             String... jvmArgsAppend) throws RunnerException {
         ChainedOptionsBuilder o = new OptionsBuilder()
-                .include("^" + Pattern.quote(benchmark.getName()) + "\\.")
+                .include("^" + regex)
                 .shouldFailOnError(true);
         if (iterations != null) {
             o.param("iterations", iterations);
+        }
+        if (gc) {
+            o.addProfiler(GCProfiler.class);
+        }
+        if (jvmArgsAppend.length > 0) {
+            o.jvmArgsAppend(jvmArgsAppend);
         }
         if (quick) {
             o.warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
@@ -205,6 +229,18 @@ public final class Report {
         }
         sb.append(String.format("100,000 tasks under -Xmx256m: %s%n", heapLine));
 
+        sb.append(String.format("%nGC time during the measurement iterations (JMH gc profiler), sequential executor:%n"));
+        for (Graphs.Shape shape : Graphs.Shape.values()) {
+            String k10 = "sequential10k:" + shape.id();
+            String k100 = "sequential100k:" + shape.id();
+            String k4m = "region4m:" + k100;
+            sb.append(String.format("  %-9s 10k: %s us/task, GC %s ms | 100k: %s us/task, GC %s ms"
+                            + " | 100k with %s: %s us/task, GC %s ms%n", shape.id(),
+                    fmtMicros(overhead.get(k10)), gcMs(overhead.get("gc:" + k10)),
+                    fmtMicros(overhead.get(k100)), gcMs(overhead.get("gc:" + k100)), REGION_4M,
+                    fmtMicros(overhead.get(k4m)), gcMs(overhead.get("gc:" + k4m))));
+        }
+
         sb.append(String.format("%nTargets:%n"));
         sb.append(String.format("  sequential overhead <= %.0f us/task: %s (worst %.3f us/task, %s)%n",
                 TARGET_SEQ_MICROS, worstSeq <= TARGET_SEQ_MICROS ? "MET" : "MISSED", worstSeq, worstSeqWhere));
@@ -238,6 +274,14 @@ public final class Report {
             case "ms/op" -> v * 1000.0;
             default -> throw new IllegalStateException("unexpected unit " + unit);
         };
+    }
+
+    private static String fmtMicros(Result<?> r) {
+        return r == null ? "n/a" : String.format("%.3f", micros(r));
+    }
+
+    private static String gcMs(Result<?> r) {
+        return r == null ? "0" : String.format("%.0f", r.getScore()); // the profiler leaves out gc.time when no GC ran
     }
 
     private static String cell(Result<?> r) {
