@@ -6,9 +6,14 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -29,6 +34,8 @@ final class RunEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(RunEngine.class);
     private static final State RUNNING = State.running();
+    private static final State SUCCESS = State.success("");
+    private static final State NEVER_SCHEDULED = State.cancelled("never scheduled");
 
     /** One daemon thread for all timeouts of all runs in the process. */
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -214,7 +221,7 @@ final class RunEngine {
                 return timedOut(task);
             }
             results[i] = value;
-            return State.success("");
+            return SUCCESS;
         } catch (TaskTimeoutException e) {
             return new State(StateType.TIMED_OUT, e.getMessage(), e);
         } catch (Exception e) {
@@ -256,18 +263,15 @@ final class RunEngine {
     }
 
     private FlowRunResult result() {
-        Map<String, TaskRun> taskRuns = new LinkedHashMap<>(Math.max(16, n * 4 / 3 + 1));
         String firstProblem = null;
         int problems = 0;
         for (int i = 0; i < n; i++) {
-            State s = states[i] == null ? State.cancelled("never scheduled") : states[i];
-            TaskSpec t = tasks.get(i);
-            taskRuns.put(t.name(), new TaskRun(t.name(), s, results[i], attempts[i], Duration.ofNanos(durations[i])));
+            State s = stateOf(i);
             StateType type = s.type();
             if (type == StateType.FAILED || type == StateType.TIMED_OUT || type == StateType.CRASHED) {
                 problems++;
                 if (firstProblem == null) {
-                    firstProblem = "task '" + t.name() + "' " + type.displayName() + ": " + s.message();
+                    firstProblem = "task '" + tasks.get(i).name() + "' " + type.displayName() + ": " + s.message();
                 }
             }
         }
@@ -288,8 +292,70 @@ final class RunEngine {
         } else {
             state = State.success(n + (n == 1 ? " task" : " tasks") + " succeeded");
         }
-        return new FlowRunResult(run.id(), flow.name(), state, taskRuns, startedAt,
+        return new FlowRunResult(run.id(), flow.name(), state, new TaskRuns(), startedAt,
                 Duration.ofNanos(System.nanoTime() - startNanos), List.of(), RunLogs.NONE);
+    }
+
+    private State stateOf(int i) {
+        return states[i] == null ? NEVER_SCHEDULED : states[i];
+    }
+
+    private TaskRun taskRun(int i) {
+        return new TaskRun(tasks.get(i).name(), stateOf(i), results[i], attempts[i], Duration.ofNanos(durations[i]));
+    }
+
+    /**
+     * The result's task map: a read-only view over the engine's arrays, in topological order. Building a map of
+     * {@code TaskRun}s up front would, for 100,000 tasks, allocate a table large enough to go straight to the old
+     * generation and make the GC copy every run's results.
+     */
+    private final class TaskRuns extends AbstractMap<String, TaskRun> {
+        @Override
+        public int size() {
+            return n;
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return key instanceof String name && flow.indexOf(name) >= 0;
+        }
+
+        @Override
+        public TaskRun get(Object key) {
+            int i = key instanceof String name ? flow.indexOf(name) : -1;
+            return i < 0 ? null : taskRun(i);
+        }
+
+        @Override
+        public Set<Entry<String, TaskRun>> entrySet() {
+            return new AbstractSet<>() {
+                @Override
+                public int size() {
+                    return n;
+                }
+
+                @Override
+                public Iterator<Entry<String, TaskRun>> iterator() {
+                    return new Iterator<>() {
+                        private int next;
+
+                        @Override
+                        public boolean hasNext() {
+                            return next < n;
+                        }
+
+                        @Override
+                        public Entry<String, TaskRun> next() {
+                            if (next >= n) {
+                                throw new NoSuchElementException();
+                            }
+                            int i = next++;
+                            return new SimpleImmutableEntry<>(tasks.get(i).name(), taskRun(i));
+                        }
+                    };
+                }
+            };
+        }
     }
 
     /** Dependency counting on a bounded pool; a finished task continues with one ready successor inline. */
