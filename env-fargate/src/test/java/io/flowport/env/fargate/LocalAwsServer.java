@@ -334,6 +334,7 @@ public final class LocalAwsServer implements AutoCloseable {
                 case "StopTask" -> stopTask(in);
                 case "ListTasks" -> listTasks(in);
                 case "GetLogEvents" -> getLogEvents(in);
+                case "GetAuthorizationToken" -> authorizationToken(in);
                 default -> throw new AwsError(400, "UnknownOperationException", "unknown operation " + op);
             };
         } catch (AwsError e) {
@@ -843,6 +844,30 @@ public final class LocalAwsServer implements AutoCloseable {
     }
 
     // ================================================================== CloudWatch Logs
+
+    /** How long the ECR tokens this server hands out are valid. */
+    private volatile Duration ecrTokenTtl = Duration.ofHours(12);
+    private final AtomicInteger ecrTokens = new AtomicInteger();
+
+    /** Makes ECR tokens expire after {@code ttl}. */
+    public void ecrTokenTtl(Duration ttl) {
+        this.ecrTokenTtl = ttl;
+    }
+
+    /** ECR GetAuthorizationToken: a fresh base64 {@code AWS:<token>} per call, for the requested accounts. */
+    private ObjectNode authorizationToken(ObjectNode in) {
+        ObjectNode out = NODES.objectNode();
+        var data = out.putArray("authorizationData");
+        var ids = in.path("registryIds");
+        String account = ids.isArray() && ids.size() > 0 ? ids.get(0).asText() : "123456789012";
+        String token = "AWS:ecr-token-" + ecrTokens.incrementAndGet();
+        data.addObject()
+                .put("authorizationToken", java.util.Base64.getEncoder().encodeToString(
+                        token.getBytes(StandardCharsets.UTF_8)))
+                .put("expiresAt", (System.currentTimeMillis() + ecrTokenTtl.toMillis()) / 1000.0)
+                .put("proxyEndpoint", "https://" + account + ".dkr.ecr.eu-west-1.amazonaws.com");
+        return out;
+    }
 
     private ObjectNode getLogEvents(ObjectNode in) {
         List<String[]> events = logStreams.get(text(in, "logGroupName") + "\n" + text(in, "logStreamName"));

@@ -1,5 +1,6 @@
 package io.flowport.storage.image;
 
+import io.flowport.core.spi.RegistryCredentials;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -26,7 +27,7 @@ import io.flowport.storage.image.internal.CredentialChain;
 import io.flowport.storage.image.internal.Failures;
 import io.flowport.storage.image.internal.LayerPlan;
 import io.flowport.storage.image.internal.Registries;
-import io.flowport.storage.image.spi.RegistryCredentialSource;
+import io.flowport.core.spi.RegistryCredentialSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,7 @@
 package io.flowport.storage.image;
 
-import io.flowport.storage.image.spi.RegistryCredentialSource;
+import io.flowport.core.spi.RegistryCredentials;
+import io.flowport.core.spi.RegistryCredentialSource;
 import io.flowport.storage.image.testing.LocalRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

@@ -7,8 +7,8 @@ import com.google.cloud.tools.jib.api.LogEvent;
 import com.google.cloud.tools.jib.frontend.CredentialRetrieverFactory;
 import io.flowport.core.ConfigurationException;
 import io.flowport.core.FlowportException;
-import io.flowport.storage.image.RegistryCredentials;
-import io.flowport.storage.image.spi.RegistryCredentialSource;
+import io.flowport.core.spi.RegistryCredentials;
+import io.flowport.core.spi.RegistryCredentialSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

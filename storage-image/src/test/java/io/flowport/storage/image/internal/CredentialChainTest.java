@@ -4,9 +4,9 @@ import com.google.cloud.tools.jib.api.Credential;
 import com.google.cloud.tools.jib.api.CredentialRetriever;
 import com.google.cloud.tools.jib.api.ImageReference;
 import io.flowport.core.ConfigurationException;
-import io.flowport.storage.image.RegistryCredentials;
+import io.flowport.core.spi.RegistryCredentials;
 import io.flowport.storage.image.TestCredentialSource;
-import io.flowport.storage.image.spi.RegistryCredentialSource;
+import io.flowport.core.spi.RegistryCredentialSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package io.flowport.storage.image;
+package io.flowport.core.spi;
 
 import io.flowport.core.ConfigurationException;
 

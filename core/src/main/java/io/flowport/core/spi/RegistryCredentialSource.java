@@ -1,6 +1,4 @@
-package io.flowport.storage.image.spi;
-
-import io.flowport.storage.image.RegistryCredentials;
+package io.flowport.core.spi;
 
 import java.util.Optional;
 
@@ -9,10 +7,11 @@ import java.util.Optional;
  * from a cloud API (Amazon ECR, Google Artifact Registry, Azure Container Registry ...).
  *
  * <p>Implementations are found with {@link java.util.ServiceLoader}: list the class in
- * {@code META-INF/services/io.flowport.storage.image.spi.RegistryCredentialSource} and give it a public
+ * {@code META-INF/services/io.flowport.core.spi.RegistryCredentialSource} and give it a public
  * no-argument constructor. A provider module (for example {@code flowport-env-fargate} for ECR) contributes one
- * so that adding the module is all a user does. Sources can also be passed to
- * {@code ImageStorage.Builder#credentialSource}; those are asked first.
+ * so that adding the module is all a user does; the SPI lives in core so that providers need not depend on
+ * {@code flowport-storage-image}. Sources can also be passed to {@code ImageStorage.Builder#credentialSource};
+ * those are asked first.
  *
  * <p>For each registry an image build talks to (the target and, if it is in a registry, the base image),
  * {@code ImageStorage} asks, in order: explicit credentials, then every source whose {@link #supports(String)}
