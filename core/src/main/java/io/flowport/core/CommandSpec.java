@@ -21,6 +21,11 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CommandSpec(List<String> command, Map<String, String> environment, Path workingDir, Duration timeout) {
 
+    /**
+     * Validates the command (a program is required, a timeout must be positive) and copies its collections.
+     *
+     * @throws ConfigurationException naming the problem
+     */
     @JsonCreator
     public CommandSpec(@JsonProperty("command") List<String> command,
                        @JsonProperty("environment") Map<String, String> environment,

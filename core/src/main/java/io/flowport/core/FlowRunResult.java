@@ -26,6 +26,7 @@ import java.util.Optional;
 public record FlowRunResult(String flowRunId, String flowName, State state, Map<String, TaskRun> tasks,
                             Instant startedAt, Duration duration, List<String> warnings, RunLogs logs) {
 
+    /** Validates the result and copies its collections. */
     public FlowRunResult {
         Objects.requireNonNull(flowRunId, "flowRunId");
         Objects.requireNonNull(state, "state");

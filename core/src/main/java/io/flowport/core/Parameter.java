@@ -15,6 +15,7 @@ import java.util.Objects;
  */
 public record Parameter<T>(String name, Class<T> type, T defaultValue, boolean required, String description) {
 
+    /** Validates the parameter: a non-blank name; a required parameter has no default. */
     public Parameter {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(type, "type");

@@ -12,6 +12,7 @@ import java.util.Optional;
  */
 public record State(StateType type, String message, Throwable cause) {
 
+    /** Creates a state; a {@code null} message becomes empty. */
     public State {
         Objects.requireNonNull(type, "type");
         message = message == null ? "" : message;

@@ -18,6 +18,7 @@ import java.util.Optional;
 public record TaskSpec(String name, List<String> upstream, int retries, Duration retryDelay, Duration timeout,
                        TaskFunction function) {
 
+    /** Validates the task: a non-blank name, retries and delays not negative, a positive timeout. */
     public TaskSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(function, "function");

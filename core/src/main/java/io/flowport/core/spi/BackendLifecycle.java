@@ -534,6 +534,7 @@ public final class BackendLifecycle implements AutoCloseable {
                            Duration minPollInterval, Duration maxPollInterval, int missingPollsBeforeCrash,
                            double launchesPerSecond, Backoff backoff, int threads) {
 
+        /** Validates every setting and reports all problems in one {@link ConfigurationException}. */
         public Settings {
             List<String> problems = new ArrayList<>();
             positive(launchDeadline, "launchDeadline", problems);

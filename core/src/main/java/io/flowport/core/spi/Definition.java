@@ -10,6 +10,7 @@ import java.util.Objects;
  * @param created     whether {@link Backend#prepare} created it (false: an equal one was reused)
  */
 public record Definition(String id, String contentHash, boolean created) {
+    /** Validates the definition. */
     public Definition {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(contentHash, "contentHash");

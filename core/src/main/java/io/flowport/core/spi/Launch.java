@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param launchedAt when it was launched
  */
 public record Launch(String id, String flowRunId, Map<String, String> labels, Instant launchedAt) {
+    /** Validates the launch and copies its labels. */
     public Launch {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(flowRunId, "flowRunId");

@@ -18,6 +18,7 @@ import java.util.Objects;
  */
 public record LaunchRequest(String flowRunId, String flowName, List<String> command, Map<String, String> environment,
                             Map<String, String> labels, String idempotencyToken) {
+    /** Validates the request and copies its collections. */
     public LaunchRequest {
         Objects.requireNonNull(flowRunId, "flowRunId");
         Objects.requireNonNull(flowName, "flowName");

@@ -13,6 +13,7 @@ import java.util.Objects;
  */
 public record RunStatus(Phase phase, State state, String detail) {
 
+    /** Validates the status: a finished run needs a final state. */
     public RunStatus {
         Objects.requireNonNull(phase, "phase");
         detail = detail == null ? "" : detail;
