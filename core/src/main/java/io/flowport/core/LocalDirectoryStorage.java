@@ -34,6 +34,7 @@ public final class LocalDirectoryStorage extends AbstractStorage {
     static final String INDEX = "classpath.txt";
 
     private final Path directory;
+    private URLClassLoader loader;
 
     /** A storage in {@code directory} (created by {@link #build()} if missing). */
     public LocalDirectoryStorage(Path directory) {
@@ -97,6 +98,17 @@ public final class LocalDirectoryStorage extends AbstractStorage {
 
     @Override
     public Flow load(String location) {
+        return FlowLocator.load(location, loader(), directory.toString());
+    }
+
+    /**
+     * One class loader over the directory for all loads (each open loader holds its jars open); a build that
+     * replaces the directory's contents closes it.
+     */
+    private synchronized URLClassLoader loader() {
+        if (loader != null) {
+            return loader;
+        }
         List<Path> cp = classpath();
         if (cp.isEmpty()) {
             throw new ConfigurationException(name() + " is empty: call build() first, or put jars in "
@@ -111,8 +123,15 @@ public final class LocalDirectoryStorage extends AbstractStorage {
             throw new ConfigurationException("bad path in " + directory + ": " + e.getMessage());
         }
         // parent-first, so that Flowport's own classes (Flow, TaskSpec ...) are shared with the caller
-        URLClassLoader loader = new URLClassLoader(urls, LocalDirectoryStorage.class.getClassLoader());
-        return FlowLocator.load(location, loader, directory.toString());
+        loader = new URLClassLoader(urls, LocalDirectoryStorage.class.getClassLoader());
+        return loader;
+    }
+
+    private synchronized void closeLoader() throws IOException {
+        if (loader != null) {
+            loader.close();
+            loader = null;
+        }
     }
 
     /**
@@ -122,6 +141,7 @@ public final class LocalDirectoryStorage extends AbstractStorage {
     @Override
     public Storage build() {
         try {
+            closeLoader();
             copyClasspath(ClassPaths.current());
         } catch (IOException e) {
             throw new FlowportException("cannot copy the class path into " + directory + ": " + e.getMessage(), e);
