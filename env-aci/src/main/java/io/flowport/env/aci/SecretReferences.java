@@ -44,8 +44,9 @@ final class SecretReferences {
             }
             return null;
         }
-        return field + ": '" + reference + "' is not a secret reference; use env:VARIABLE or file:/absolute/path"
-                + " (secret values are never written into settings)";
+        // not repeated back: a value here may be the secret itself, written where its reference belongs
+        return field + ": not a secret reference (value not shown); use env:VARIABLE or file:/absolute/path, "
+                + "never the secret itself";
     }
 
     /**

@@ -185,6 +185,17 @@ public final class LocalArmServer implements AutoCloseable {
         group(name).event(eventName, message, "Warning");
     }
 
+    /** Creates a group that Flowport did not create (no Flowport tags), as another tool would. */
+    public synchronized void createForeign(String name) {
+        ObjectNode spec = JSON.createObjectNode();
+        spec.putObject("tags").put("owner", "someone-else");
+        ObjectNode props = spec.putObject("properties");
+        props.putArray("containers").addObject().put("name", "app").putObject("properties").put("image", "nginx");
+        props.put("osType", "Linux");
+        Group g = new Group(RESOURCE_GROUP, name, LOCATION, spec);
+        groups.put(name, g);
+    }
+
     /** Appends lines to a group's container log. */
     public synchronized void log(String name, String... lines) {
         Collections.addAll(group(name).log, lines);
@@ -391,13 +402,13 @@ public final class LocalArmServer implements AutoCloseable {
             op = lm.group(3).equalsIgnoreCase("capabilities") ? "Capabilities"
                     : lm.group(4) != null ? "AsyncOperation" : "OperationResult";
         } else {
-            count("Unknown", null, 404);
+            count("Unknown", null, 404, Map.of());
             send(ex, 404, error("InvalidResourceType", "no route for " + method + " " + path), Map.of());
             return;
         }
         String name = gm.matches() ? gm.group(3) : null;
         if (!API_VERSION.equals(query.get("api-version"))) {
-            count(op, name, 400);
+            count(op, name, 400, query);
             send(ex, 400, error("InvalidApiVersionParameter", "api-version " + query.get("api-version")
                     + " is not supported here; use " + API_VERSION), Map.of());
             return;
@@ -406,7 +417,7 @@ public final class LocalArmServer implements AutoCloseable {
         if (limit != null) {
             double wait = limit.take();
             if (wait > 0) {
-                count(op, name, 429);
+                count(op, name, 429, query);
                 throttledByOperation.computeIfAbsent(op, k -> new AtomicInteger()).incrementAndGet();
                 send(ex, 429, error("SubscriptionRequestsThrottled", "Number of requests for subscription '"
                         + SUBSCRIPTION + "' exceeded the limit"), Map.of("Retry-After",
@@ -416,7 +427,7 @@ public final class LocalArmServer implements AutoCloseable {
         }
         Fault fault = nextFault(op);
         if (fault != null && !fault.applyFirst && fault.status > 0) {
-            count(op, name, fault.status);
+            count(op, name, fault.status, query);
             Map<String, String> h = fault.retryAfter >= 0 ? Map.of("Retry-After", String.valueOf(fault.retryAfter))
                     : Map.of();
             send(ex, fault.status, error(fault.code, "injected " + fault.code), h);
@@ -431,7 +442,7 @@ public final class LocalArmServer implements AutoCloseable {
                 a = locationsRoute(op, lm);
             }
         }
-        count(op, name, a.status);
+        count(op, name, a.status, query);
         if (fault != null && fault.loseAnswer) {
             throw new LostAnswer();
         }
@@ -684,9 +695,9 @@ public final class LocalArmServer implements AutoCloseable {
         }
     }
 
-    private void count(String op, String name, int status) {
+    private void count(String op, String name, int status, Map<String, String> query) {
         calls.computeIfAbsent(op, k -> new AtomicInteger()).incrementAndGet();
-        log.add(new Call(op, name, System.nanoTime(), status));
+        log.add(new Call(op, name, System.nanoTime(), status, query));
     }
 
     private Answer notFound(String name) {
@@ -733,7 +744,7 @@ public final class LocalArmServer implements AutoCloseable {
     // ------------------------------------------------------------------------------------------ model
 
     /** One request as the server saw it. */
-    public record Call(String operation, String group, long nanos, int status) {
+    public record Call(String operation, String group, long nanos, int status, Map<String, String> query) {
     }
 
     /** An injected fault. */
