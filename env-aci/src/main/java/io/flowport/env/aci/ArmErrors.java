@@ -86,8 +86,8 @@ final class ArmErrors {
                         + "resource group, or the custom role's actions)", e);
             }
             if ("ResourceGroupNotFound".equals(code)) {
-                return new LaunchException(what + " failed: " + message + "; create the resource group or set "
-                        + "resourceGroup", e);
+                return new LaunchException(what + " failed: " + code + ": " + message + "; create the resource "
+                        + "group or set resourceGroup", e);
             }
             if ("MissingSubscriptionRegistration".equals(code)) {
                 return new LaunchException(what + " failed: the subscription is not registered for "

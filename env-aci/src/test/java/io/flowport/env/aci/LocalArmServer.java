@@ -428,6 +428,9 @@ public final class LocalArmServer implements AutoCloseable {
         Fault fault = nextFault(op);
         if (fault != null && !fault.applyFirst && fault.status > 0) {
             count(op, name, fault.status, query);
+            if (fault.status == 429) {
+                throttledByOperation.computeIfAbsent(op, k -> new AtomicInteger()).incrementAndGet();
+            }
             Map<String, String> h = fault.retryAfter >= 0 ? Map.of("Retry-After", String.valueOf(fault.retryAfter))
                     : Map.of();
             send(ex, fault.status, error(fault.code, "injected " + fault.code), h);
