@@ -76,6 +76,7 @@ public final class LocalArmServer implements AutoCloseable {
     private final Set<String> resourceGroups = ConcurrentHashMap.newKeySet();
     private final List<String> putBodies = Collections.synchronizedList(new ArrayList<>());
     private final List<String> responseBodies = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> authorizations = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Integer> createdPerName = new ConcurrentHashMap<>();
 
     // ---- observability
@@ -107,7 +108,23 @@ public final class LocalArmServer implements AutoCloseable {
 
     /** Starts a server with {@code threads} request threads. */
     public LocalArmServer(int threads) throws IOException {
-        http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+        this(threads, null);
+    }
+
+    /** Starts a server that speaks HTTPS with {@code tls} (for the credential path, which needs https). */
+    public static LocalArmServer https(javax.net.ssl.SSLContext tls) throws IOException {
+        return new LocalArmServer(8, tls);
+    }
+
+    private LocalArmServer(int threads, javax.net.ssl.SSLContext tls) throws IOException {
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        if (tls == null) {
+            http = HttpServer.create(address, 512);
+        } else {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(address, 512);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+            http = https;
+        }
         AtomicInteger n = new AtomicInteger();
         pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "local-arm-" + n.incrementAndGet());
@@ -127,7 +144,15 @@ public final class LocalArmServer implements AutoCloseable {
 
     /** The Resource Manager endpoint to give the SDK. */
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + http.getAddress().getPort());
+        String scheme = http instanceof com.sun.net.httpserver.HttpsServer ? "https" : "http";
+        return URI.create(scheme + "://127.0.0.1:" + http.getAddress().getPort());
+    }
+
+    /** The Authorization headers received (one per request; "" when absent). */
+    public List<String> authorizations() {
+        synchronized (authorizations) {
+            return new ArrayList<>(authorizations);
+        }
     }
 
     @Override
@@ -375,6 +400,8 @@ public final class LocalArmServer implements AutoCloseable {
 
     private void route(HttpExchange ex) throws IOException {
         String method = ex.getRequestMethod();
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        authorizations.add(auth == null ? "" : auth);
         String path = ex.getRequestURI().getRawPath().replaceAll("/{2,}", "/");
         Map<String, String> query = query(ex.getRequestURI().getRawQuery());
         byte[] body = ex.getRequestBody().readAllBytes();
