@@ -78,6 +78,7 @@ public final class LocalArmServer implements AutoCloseable {
     private final List<String> responseBodies = Collections.synchronizedList(new ArrayList<>());
     private final List<String> authorizations = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Integer> createdPerName = new ConcurrentHashMap<>();
+    private final Map<String, Instant> exits = new ConcurrentHashMap<>();
 
     // ---- observability
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -193,6 +194,7 @@ public final class LocalArmServer implements AutoCloseable {
         g.detail = detail;
         g.finishTime = Instant.now();
         g.groupState = code == 0 ? "Succeeded" : "Failed";
+        exits.put(g.name, g.finishTime);
     }
 
     /** Makes a pending group fail to start, as ACI does when it cannot pull the image or place the group. */
@@ -365,6 +367,11 @@ public final class LocalArmServer implements AutoCloseable {
     /** The names of the groups that exist now. */
     public synchronized Set<String> groupNames() {
         return new java.util.TreeSet<>(groups.keySet());
+    }
+
+    /** When each group's container exited (kept after the group is deleted). */
+    public Map<String, Instant> exits() {
+        return new HashMap<>(exits);
     }
 
     /** When a group's container finished, or null. */
