@@ -1,13 +1,9 @@
 package io.flowport.env.aci;
 
 import io.flowport.core.spi.Labels;
+import io.flowport.core.spi.Names;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -57,21 +53,16 @@ final class AciNames {
 
     /**
      * The container group of a flow run: {@code <prefix>-<run id>} when the run id is already a valid lowercase
-     * name part (a UUID is), else the sanitised id shortened as needed plus a hash of the raw id, so that two run
-     * ids never share a group and retries of one run always find the same group.
+     * name part (a UUID is), else the sanitised name shortened as needed plus a hash of the raw id, so that two run
+     * ids never share a group and retries of one run always find the same group. ACI's rules are a DNS label
+     * without consecutive hyphens, which {@link Names#sanitize} gives.
      */
     static String groupName(String prefix, String flowRunId) {
-        String lower = flowRunId.toLowerCase(Locale.ROOT);
-        String body = lower.replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
-        int room = MAX_GROUP_NAME - prefix.length() - 1;
-        if (body.equals(flowRunId) && !body.isEmpty() && body.length() <= room) {
-            return prefix + "-" + body;
+        String plain = prefix + "-" + flowRunId;
+        if (Names.sanitize(plain, Names.DNS_LABEL).equals(plain)) {
+            return plain;
         }
-        String hash = hash(flowRunId).substring(0, HASH_CHARS);
-        int keep = Math.max(0, room - HASH_CHARS - 1);
-        String head = body.length() > keep ? body.substring(0, keep) : body;
-        head = head.replaceAll("-+$", "");
-        return prefix + "-" + (head.isEmpty() ? "" : head + "-") + hash;
+        return Names.unique(plain, flowRunId, Names.DNS_LABEL, HASH_CHARS);
     }
 
     /** The Azure tag name for a Flowport label key ({@code flowport.io/flow-run-id} → {@code flowport.io_flow-run-id}). */
@@ -115,10 +106,6 @@ final class AciNames {
     }
 
     static String hash(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Names.sha256Hex(s);
     }
 }

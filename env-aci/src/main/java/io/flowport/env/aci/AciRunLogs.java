@@ -35,9 +35,13 @@ final class AciRunLogs implements RunLogs {
         return lines;
     }
 
-    /** The last {@code maxLines} lines, read with ACI's {@code tail} parameter. */
+    /** The last {@code maxLines} lines, read with ACI's {@code tail} parameter (one call, whatever the log size). */
+    @Override
     public List<String> tail(int maxLines) {
-        if (maxLines <= 0) {
+        if (maxLines < 0) {
+            throw new IllegalArgumentException("maxLines must be >= 0, was " + maxLines);
+        }
+        if (maxLines == 0) {
             return List.of();
         }
         List<String> f = finalLines;

@@ -493,6 +493,7 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
     }
 
     /** ARM's read pace this backend keeps to ({@code readsPerSecond}); the lifecycle paces its polls with it. */
+    @Override
     public double readsPerSecond() {
         return pacer.readsPerSecond();
     }
@@ -517,6 +518,11 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
             Tracked t = tracked(name);
             t.seen = now;
             ContainerGroupInner g = listed.get(name);
+            if (g == null && t.deletedByUs) {
+                out.put(name, RunStatus.finished(io.flowport.core.State.cancelled("container group " + name
+                        + " was deleted"), "deleted"));
+                continue;
+            }
             if (g == null) {
                 boolean young = Duration.between(launch.launchedAt(), Instant.now()).compareTo(LIST_GRACE) < 0;
                 if (young) {
@@ -537,15 +543,19 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
             if (t.precise && t.last != null && t.last.isFinished()) {
                 out.put(name, t.last); // finished for good: nothing to read again
             } else if (GroupStates.isFailedProvisioning(provisioning) || "Deleting".equalsIgnoreCase(provisioning)) {
-                out.put(name, t.precise && t.last != null && t.last.isFinished() ? t.last : fromList);
-                if (!t.precise) {
+                boolean settled = t.precise && t.last != null && t.last.isFinished();
+                out.put(name, settled ? t.last : fromList);
+                if (!settled) {
                     candidates.add(new Candidate(name, 0, t.readAt)); // its events say why
                 }
             } else if (fromList.phase().isStarting()) {
                 out.put(name, fromList);
                 candidates.add(new Candidate(name, t.stopRequested ? 0 : 3, t.readAt));
             } else {
-                out.put(name, t.precise && t.last != null ? t.last : fromList);
+                // a read that saw the containers start (or end) says more than the list; an older read that saw
+                // the group still starting says less
+                boolean known = t.precise && t.last != null && !t.last.phase().isStarting();
+                out.put(name, known ? t.last : fromList);
                 candidates.add(new Candidate(name, t.stopRequested ? 0 : t.readAt == 0 ? 1 : 2, t.readAt));
             }
         }
@@ -708,9 +718,26 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
         }
     }
 
+    /**
+     * Deletes the group of a run whose caller cancelled its future (and so gave up its result and logs), if a
+     * create was sent for it. A run still being followed sees its deleted group as Cancelled.
+     */
+    void deleteAfterCancel(String name) {
+        if (!created.contains(name)) {
+            return; // nothing was sent: the cancelled run never launches
+        }
+        deleteAsync(name).whenComplete((ok, e) -> {
+            if (e != null) {
+                LOG.warn("aci: container group {} of a cancelled run was not deleted: {}; "
+                        + "BackendCleaner.deleteFinished removes it later", name, e.getMessage());
+            }
+        });
+    }
+
     /** Deletes a container group without holding a thread while the operation runs. */
     CompletableFuture<Void> deleteAsync(String name) {
         Duration deadline = env.deleteTimeout();
+        tracked(name).deletedByUs = true;
         return groups.beginDeleteAsync(resourceGroup, name)
                 .setPollInterval(env.lroPollInterval())
                 .last()
@@ -725,7 +752,6 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
                         : e instanceof RuntimeException r ? ArmErrors.map("delete of container group " + name, r) : e)
                 .doOnSuccess(ok -> {
                     created.remove(name);
-                    tracked.remove(name);
                     LOG.info("aci: deleted container group {}", name);
                 })
                 .then()
@@ -787,6 +813,7 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
         volatile long readAt;
         volatile long seen;
         volatile boolean stopRequested;
+        volatile boolean deletedByUs;
 
         void observed(RunStatus s, boolean fromRead) {
             last = s;

@@ -381,8 +381,14 @@ public final class ContainerInstanceEnvironment extends BackendEnvironment {
         return BackendLifecycle.Settings.defaults().withLaunchesPerSecond(launchesPerSecond);
     }
 
-    private ContainerInstanceBackend backend() {
+    /** The ACI backend of this environment (created on first use). */
+    ContainerInstanceBackend backend() {
         return (ContainerInstanceBackend) lifecycle().backend();
+    }
+
+    /** How many runs of this environment are in flight. */
+    int runsInFlight() {
+        return lifecycle().inFlight();
     }
 
     /** Runs, then reads the logs into the result and deletes the container group (unless kept). */
@@ -394,13 +400,59 @@ public final class ContainerInstanceEnvironment extends BackendEnvironment {
 
     /**
      * Launches a run and returns at once; the future completes once the run ended, its logs were read and its
-     * container group was deleted (unless kept).
+     * container group was deleted (unless kept). Cancelling the future cancels the run; its group is deleted.
      */
     @Override
     public CompletableFuture<FlowRunResult> submit(Flow flow, FlowRun run) {
+        return finishing(super.submit(flow, run), run);
+    }
+
+    /** As {@link #submit}, for a run that may have been launched before (see {@link BackendEnvironment#resume}). */
+    @Override
+    public CompletableFuture<FlowRunResult> resume(Flow flow, FlowRun run) {
+        return finishing(super.resume(flow, run), run);
+    }
+
+    private CompletableFuture<FlowRunResult> finishing(CompletableFuture<FlowRunResult> ofLifecycle, FlowRun run) {
         ContainerInstanceBackend backend = backend();
-        return super.submit(flow, run).thenComposeAsync(r -> backend.finishRun(r, keepContainerGroup),
-                backend.finishingExecutor());
+        Finishing out = new Finishing(ofLifecycle);
+        ofLifecycle.whenCompleteAsync((r, e) -> {
+            if (r != null) {
+                backend.finishRun(r, keepContainerGroup).whenComplete((done, error) -> {
+                    if (error != null) {
+                        out.completeExceptionally(error);
+                    } else {
+                        out.complete(done);
+                    }
+                });
+            } else if (e instanceof java.util.concurrent.CancellationException) {
+                // the caller gave up the result; the run is cancelled and its group must not be left behind
+                if (!keepContainerGroup) {
+                    backend.deleteAfterCancel(groupNameFor(run.id()));
+                }
+            } else {
+                out.completeExceptionally(e);
+            }
+        }, backend.finishingExecutor());
+        return out;
+    }
+
+    /** The future handed to callers: cancelling it cancels the lifecycle's future, and so the run. */
+    private static final class Finishing extends CompletableFuture<FlowRunResult> {
+        private final CompletableFuture<FlowRunResult> ofLifecycle;
+
+        Finishing(CompletableFuture<FlowRunResult> ofLifecycle) {
+            this.ofLifecycle = ofLifecycle;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                ofLifecycle.cancel(mayInterruptIfRunning);
+            }
+            return cancelled;
+        }
     }
 
     @Override

@@ -91,6 +91,20 @@ class AciEnvironmentTest extends WithLocalArm {
     }
 
     @Test
+    void cancellingTheFutureOfASubmittedRunStopsItAndDeletesItsGroup() {
+        ContainerInstanceEnvironment env = env(Fixtures.env(server));
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> f = env.submit(shell("long", "sleep 3600"), run);
+        String name = awaitGroup(env, run);
+        server.start(name);
+        assertThat(f.cancel(true)).isTrue();
+        await().atMost(30, TimeUnit.SECONDS).until(() -> server.groupNames().isEmpty());
+        await().atMost(30, TimeUnit.SECONDS).until(() -> env.runsInFlight() == 0);
+        assertThat(server.calls("Delete")).isEqualTo(1);
+        assertThat(f).isCancelled();
+    }
+
+    @Test
     void submittedRunsAreDeletedToo() {
         server.autoRun(Duration.ofMillis(50), Duration.ofMillis(50));
         ContainerInstanceEnvironment env = env(Fixtures.env(server));

@@ -88,7 +88,7 @@ class AciLaunchTest extends WithLocalArm {
     @Test
     void aLaunchRepeatedByHandAdoptsTheFirstGroup() {
         ContainerInstanceEnvironment env = env(Fixtures.env(server));
-        ContainerInstanceBackend backend = (ContainerInstanceBackend) env.lifecycle().backend();
+        ContainerInstanceBackend backend = env.backend();
         Definition d = backend.prepare(FLOW);
         String runId = "run-" + System.nanoTime();
         LaunchRequest request = new LaunchRequest(runId, FLOW.name(), List.of("sh", "-c", "echo ok"), Map.of(),
@@ -119,7 +119,7 @@ class AciLaunchTest extends WithLocalArm {
     @Test
     void launchErrorsAreMappedByStatusAndCode() {
         ContainerInstanceEnvironment env = env(Fixtures.env(server).sdkMaxRetries(0));
-        ContainerInstanceBackend backend = (ContainerInstanceBackend) env.lifecycle().backend();
+        ContainerInstanceBackend backend = env.backend();
         Definition d = backend.prepare(FLOW);
         LaunchRequest request = new LaunchRequest("r1", FLOW.name(), List.of("true"), Map.of(),
                 Labels.forRun("r1", FLOW.name()), "r1");

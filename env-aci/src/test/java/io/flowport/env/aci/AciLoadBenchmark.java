@@ -83,7 +83,7 @@ class AciLoadBenchmark {
                 int peakInFlight = 0;
                 for (CompletableFuture<FlowRunResult> f : futures) {
                     while (!f.isDone()) {
-                        peakInFlight = Math.max(peakInFlight, env.lifecycle().inFlight());
+                        peakInFlight = Math.max(peakInFlight, env.runsInFlight());
                         try {
                             f.get(1, TimeUnit.SECONDS);
                         } catch (java.util.concurrent.TimeoutException e) {

@@ -89,7 +89,7 @@ class AciPrepareAndLroTest extends WithLocalArm {
         Launch l = launched(env);
         server.lroRetryAfter(1);
         server.deleteDuration(Duration.ofMillis(1500));
-        env.lifecycle().backend().delete(l);
+        env.backend().delete(l);
         List<LocalArmServer.Call> calls = server.callLog().stream()
                 .filter(c -> c.operation().equals("Delete") || c.operation().equals("OperationResult")).toList();
         assertThat(calls).hasSizeBetween(3, 4);
@@ -107,7 +107,7 @@ class AciPrepareAndLroTest extends WithLocalArm {
         Launch l = launched(env);
         server.deleteDuration(Duration.ofMillis(700));
         long start = System.nanoTime();
-        env.lifecycle().backend().delete(l);
+        env.backend().delete(l);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         assertThat(took).isBetween(Duration.ofMillis(600), Duration.ofSeconds(5));
         assertThat(server.calls("OperationResult")).isBetween(3, 6);
@@ -121,7 +121,7 @@ class AciPrepareAndLroTest extends WithLocalArm {
         Launch l = launched(env);
         server.deleteDuration(Duration.ofMinutes(5));
         long start = System.nanoTime();
-        assertThatThrownBy(() -> env.lifecycle().backend().delete(l)).isInstanceOf(TransientException.class)
+        assertThatThrownBy(() -> env.backend().delete(l)).isInstanceOf(TransientException.class)
                 .hasMessageContaining("did not finish within PT0.5S");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         assertThat(server.state(l.id())).startsWith("Deleting");
@@ -130,8 +130,8 @@ class AciPrepareAndLroTest extends WithLocalArm {
     @Test
     void deletingAGroupThatIsGoneDoesNothing() {
         ContainerInstanceEnvironment env = env(Fixtures.env(server));
-        env.lifecycle().backend().delete(new Launch("flowport-gone", "gone", Map.of(), Instant.now()));
-        env.lifecycle().backend().stop(new Launch("flowport-gone", "gone", Map.of(), Instant.now()), "test");
+        env.backend().delete(new Launch("flowport-gone", "gone", Map.of(), Instant.now()));
+        env.backend().stop(new Launch("flowport-gone", "gone", Map.of(), Instant.now()), "test");
         assertThat(server.calls("Delete")).isEqualTo(1);
         assertThat(server.calls("Stop")).isEqualTo(1);
     }

@@ -133,9 +133,7 @@ class AciStatusTest extends WithLocalArm {
         CompletableFuture<FlowRunResult> f = env.submit(FLOW, run);
         String name = awaitGroup(env, run);
         server.start(name);
-        // someone deletes it: after LIST_GRACE it would be left out of the list; here it is read and found gone
-        ((ContainerInstanceBackend) env.lifecycle().backend()).delete(new io.flowport.core.spi.Launch(name, run.id(),
-                java.util.Map.of(), java.time.Instant.now()));
+        server.remove(name); // someone else deletes it
         FlowRunResult r = f.orTimeout(60, TimeUnit.SECONDS).join();
         assertThat(r.state().type()).isEqualTo(StateType.CRASHED);
         assertThat(r.state().message()).contains("no longer knows");

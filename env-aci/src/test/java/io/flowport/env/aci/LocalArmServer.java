@@ -223,6 +223,11 @@ public final class LocalArmServer implements AutoCloseable {
         groups.put(name, g);
     }
 
+    /** Deletes a group at once, as someone else would. */
+    public synchronized void remove(String name) {
+        groups.remove(name);
+    }
+
     /** Appends lines to a group's container log. */
     public synchronized void log(String name, String... lines) {
         Collections.addAll(group(name).log, lines);
