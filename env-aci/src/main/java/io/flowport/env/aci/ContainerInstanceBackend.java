@@ -762,11 +762,21 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
      * What a run leaves behind once it ended: unless {@code keep}, its logs are read into memory (the group is
      * about to go) and its container group is deleted; a failed delete becomes a warning on the result (the TTL
      * cleaner, {@link io.flowport.core.spi.BackendCleaner}, removes the group later). A run that never created a
-     * group is returned as it is.
+     * group, and a run whose group was last seen running with no stop sent (the lifecycle was closed), are
+     * returned as they are.
      */
     CompletableFuture<FlowRunResult> finishRun(FlowRunResult result, boolean keep) {
         String name = env.groupNameFor(result.flowRunId());
-        if (keep || !created.contains(name)) {
+        Tracked t = tracked.get(name);
+        boolean ours = created.contains(name) || t != null;
+        // a run that ended while its group still ran and nothing stopped it (the environment was closed, or its
+        // status could not be read for too long) keeps its group: it carries its labels and can be resumed
+        boolean mayStillRun = t != null && t.last != null && !t.last.isFinished() && !t.stopRequested;
+        if (keep || !ours || mayStillRun) {
+            if (mayStillRun && !keep) {
+                LOG.info("aci: container group {} of flow run {} is left as it is (last seen {}); resume the run "
+                        + "or let BackendCleaner delete it once finished", name, result.flowRunId(), t.last.phase());
+            }
             created.remove(name);
             return CompletableFuture.completedFuture(result);
         }

@@ -105,6 +105,34 @@ class AciEnvironmentTest extends WithLocalArm {
     }
 
     @Test
+    void closingTheEnvironmentLeavesRunningGroupsToBeResumedAndResumingDeletesThemAtTheEnd() {
+        ContainerInstanceEnvironment first = Fixtures.env(server).build();
+        FlowRun run = FlowRun.create();
+        Flow flow = shell("resumable", "sleep 3600");
+        CompletableFuture<FlowRunResult> f = first.submit(flow, run);
+        String name = awaitGroup(first, run);
+        server.start(name);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> server.calls("Get") > 1);
+        first.close();
+        FlowRunResult closed = f.orTimeout(30, TimeUnit.SECONDS).join();
+        assertThat(closed.state().type()).isEqualTo(StateType.CRASHED);
+        assertThat(closed.state().message()).contains("left running");
+        assertThat(server.groupNames()).as("a group left running is not deleted").containsExactly(name);
+        assertThat(server.calls("Stop")).isZero();
+
+        ContainerInstanceEnvironment second = env(Fixtures.env(server));
+        CompletableFuture<FlowRunResult> resumed = second.resume(flow, run);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> second.runsInFlight() == 1);
+        server.log(name, "resumed and done");
+        server.exit(name, 0);
+        FlowRunResult r = resumed.orTimeout(30, TimeUnit.SECONDS).join();
+        assertThat(r.state().type()).isEqualTo(StateType.SUCCESS);
+        assertThat(r.logs().lines()).containsExactly("resumed and done");
+        assertThat(server.calls("Put")).as("resuming sends no second create").isEqualTo(1);
+        assertThat(server.groupNames()).isEmpty();
+    }
+
+    @Test
     void submittedRunsAreDeletedToo() {
         server.autoRun(Duration.ofMillis(50), Duration.ofMillis(50));
         ContainerInstanceEnvironment env = env(Fixtures.env(server));

@@ -31,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * does not end in Test); run it with
  * <pre>./mvnw -B -pl env-aci -am test -Dtest=AciLoadBenchmark -Dsurefire.failIfNoSpecifiedTests=false</pre>
  * Options as system properties: {@code benchmark.runs}, {@code benchmark.scale}, {@code benchmark.runMs},
- * {@code benchmark.provisionMs}, {@code benchmark.loseRate}, {@code benchmark.pageSize}.
+ * {@code benchmark.provisionMs}, {@code benchmark.loseRate}, {@code benchmark.pageSize},
+ * {@code benchmark.readsPerSecond} (the client's read pace; default 10 times {@code scale}).
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
 class AciLoadBenchmark {
@@ -44,7 +45,8 @@ class AciLoadBenchmark {
         int provisionMs = Integer.getInteger("benchmark.provisionMs", 2_000);
         double loseRate = Double.parseDouble(System.getProperty("benchmark.loseRate", "0.01"));
         int pageSize = Integer.getInteger("benchmark.pageSize", 1000);
-        double clientReads = ContainerInstanceEnvironment.DEFAULT_READS_PER_SECOND * scale;
+        double clientReads = Double.parseDouble(System.getProperty("benchmark.readsPerSecond",
+                String.valueOf(ContainerInstanceEnvironment.DEFAULT_READS_PER_SECOND * scale)));
 
         try (LocalArmServer server = new LocalArmServer(64)) {
             server.rateLimit(25 * scale, 250, 10 * scale, 200);
