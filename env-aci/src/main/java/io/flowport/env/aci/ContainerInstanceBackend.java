@@ -109,6 +109,8 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
     private final ExecutorService finishing;
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
     private final Set<String> created = ConcurrentHashMap.newKeySet();
+    /** Orders reads of single groups: the least recently read comes first (0 = never read). */
+    private final java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
     private final Object prepareLock = new Object();
     private volatile boolean checked;
 
@@ -573,7 +575,7 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
                 break; // throttled or failing: the next poll goes on where this one stopped
             }
             Tracked t = tracked(c.name());
-            t.readAt = System.nanoTime();
+            t.readAt = reads.incrementAndGet();
             if (g == null) {
                 out.remove(c.name());
                 t.last = null;
@@ -820,6 +822,7 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
     private static final class Tracked {
         volatile RunStatus last;
         volatile boolean precise;
+        /** Sequence number of the last read of this group (0 = never read). */
         volatile long readAt;
         volatile long seen;
         volatile boolean stopRequested;
