@@ -127,6 +127,45 @@ class AciPrepareAndLroTest extends WithLocalArm {
         assertThat(server.state(l.id())).startsWith("Deleting");
     }
 
+    /**
+     * The local server speaks the create's long-running operation as ARM does (201 + Azure-AsyncOperation, then
+     * InProgress until provisioned): the SDK's own poller, wired exactly as the backend wires its clients, follows it
+     * to Succeeded or Failed. The backend does not wait for it (provisioning is followed by its batched reads).
+     */
+    @Test
+    void theSdksCreatePollerFollowsTheServersAsyncOperation() {
+        server.lroRetryAfter(0);
+        var profile = new com.azure.core.management.profile.AzureProfile(null, LocalArmServer.SUBSCRIPTION,
+                ContainerInstanceBackend.azureEnvironment(Fixtures.env(server).build()));
+        var pipeline = com.azure.resourcemanager.resources.fluentcore.utils.HttpPipelineProvider.buildHttpPipeline(
+                null, profile, null, new com.azure.core.http.policy.HttpLogOptions(), null, null, null,
+                new com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder().build());
+        var groups = com.azure.resourcemanager.containerinstance.ContainerInstanceManager
+                .authenticate(pipeline, profile).serviceClient().getContainerGroups();
+        var body = new com.azure.resourcemanager.containerinstance.fluent.models.ContainerGroupInner()
+                .withContainers(List.of(new com.azure.resourcemanager.containerinstance.models.Container()
+                        .withName("flow").withImage("img")
+                        .withResources(new com.azure.resourcemanager.containerinstance.models.ResourceRequirements()
+                                .withRequests(new com.azure.resourcemanager.containerinstance.models.ResourceRequests()
+                                        .withCpu(1).withMemoryInGB(1)))))
+                .withOsType(com.azure.resourcemanager.containerinstance.models.OperatingSystemTypes.LINUX);
+        body.withLocation(LocalArmServer.LOCATION);
+
+        var ok = groups.beginCreateOrUpdate(LocalArmServer.RESOURCE_GROUP, "sdk-poller-ok", body)
+                .setPollInterval(Duration.ofMillis(50));
+        server.start("sdk-poller-ok");
+        assertThat(ok.waitForCompletion(Duration.ofSeconds(20)).getStatus())
+                .isEqualTo(com.azure.core.util.polling.LongRunningOperationStatus.SUCCESSFULLY_COMPLETED);
+        assertThat(ok.getFinalResult().provisioningState()).isEqualTo("Succeeded");
+
+        var failing = groups.beginCreateOrUpdate(LocalArmServer.RESOURCE_GROUP, "sdk-poller-failed", body)
+                .setPollInterval(Duration.ofMillis(50));
+        server.failToStart("sdk-poller-failed", "Failed to pull image img");
+        assertThat(failing.waitForCompletion(Duration.ofSeconds(20)).getStatus())
+                .isEqualTo(com.azure.core.util.polling.LongRunningOperationStatus.FAILED);
+        assertThat(server.calls("AsyncOperation")).isGreaterThanOrEqualTo(2);
+    }
+
     @Test
     void deletingAGroupThatIsGoneDoesNothing() {
         ContainerInstanceEnvironment env = env(Fixtures.env(server));

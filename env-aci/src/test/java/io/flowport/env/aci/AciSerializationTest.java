@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** What is serialized, what never is, and the round trip through the {@code aci-container-group} type. */
+@org.junit.jupiter.api.Timeout(value = 30, unit = java.util.concurrent.TimeUnit.SECONDS)
 class AciSerializationTest {
 
     private static final String LITERAL_SECRET = "literal-secure-value-never-serialized";
