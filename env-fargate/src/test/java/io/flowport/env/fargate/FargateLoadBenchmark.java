@@ -27,9 +27,12 @@ import java.util.concurrent.TimeUnit;
  * {@link LocalAwsServer} in a separate JVM with AWS-like token buckets (RunTask 40/s burst 100, DescribeTasks
  * 20/s burst 100, RegisterTaskDefinition 1/s burst 20, all times {@code scale}), 20 ms latency and a share of
  * RunTask answers lost after the task was started. Prints API calls per run, the launch rate against the RunTask
- * ceiling, the heap per in-flight run and whether the targets hold. Not part of {@code verify}:
- * <pre>./mvnw -B -o -pl env-fargate test-compile exec:exec</pre>
- * Options as system properties: {@code runs}, {@code scale}, {@code loseRate}, {@code runMs}.
+ * ceiling, the most DescribeTasks calls the server received in one second against the status read rate the
+ * lifecycle is configured with (ECS's documented 20/s, {@link EcsBackend#readsPerSecond()}), the heap per in-flight
+ * run and whether the targets hold. Not part of {@code verify}:
+ * <pre>./mvnw -B -pl env-fargate -am test-compile -Pload-benchmark</pre>
+ * Options as system properties: {@code runs}, {@code scale}, {@code loseRate}, {@code runMs}, {@code readRate}
+ * (status reads per second; 0 = the backend's documented rate).
  */
 public final class FargateLoadBenchmark {
 
@@ -41,6 +44,7 @@ public final class FargateLoadBenchmark {
         double scale = Double.parseDouble(System.getProperty("scale", "5"));
         double loseRate = Double.parseDouble(System.getProperty("loseRate", "0.01"));
         int runMs = Integer.getInteger("runMs", 3000);
+        double readRate = Double.parseDouble(System.getProperty("readRate", "0"));
         double runTaskCeiling = 40 * scale;
 
         Process server = new ProcessBuilder(javaBin(), "-Xmx1g", "-cp", System.getProperty("java.class.path"),
@@ -55,21 +59,23 @@ public final class FargateLoadBenchmark {
                 throw new IllegalStateException("test server did not start: " + line);
             }
             URI endpoint = URI.create("http://127.0.0.1:" + line.substring(5).trim());
-            run(endpoint, runs, scale, runTaskCeiling, loseRate);
+            run(endpoint, runs, scale, runTaskCeiling, loseRate, readRate);
         } finally {
             server.destroy();
             server.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
-    private static void run(URI endpoint, int runs, double scale, double ceiling, double loseRate) throws Exception {
-        BackendLifecycle.Settings lifecycle = BackendLifecycle.Settings.defaults()
-                .withLaunchesPerSecond(ceiling).withThreads(16);
+    private static void run(URI endpoint, int runs, double scale, double ceiling, double loseRate, double readRate)
+            throws Exception {
+        BackendLifecycle.Settings lifecycle = BackendLifecycle.Settings.builder()
+                .launchesPerSecond(ceiling).threads(16).statusReadsPerSecond(readRate).build();
         FargateTaskEnvironment env = Fixtures.base().endpointOverride(endpoint)
                 .awsAccessKeyId("AKIDBENCHMARK").awsSecretAccessKey("benchmark")
                 .lifecycleSettings(lifecycle).build();
         Flow flow = Flow.command("load", CommandSpec.of("sh", "-c", "exit 0"));
         env.setup(flow);
+        double configuredReads = readRate > 0 ? readRate : env.backend().readsPerSecond();
 
         long baseline = usedHeapAfterGc();
         int baseThreads = Thread.activeCount();
@@ -82,8 +88,7 @@ public final class FargateLoadBenchmark {
             env.submit(flow, FlowRun.create()).whenComplete((res, err) -> {
                 if (res != null) {
                     states.merge(res.state().type(), 1, Integer::sum);
-                    String m = res.state().message();
-                    if (m.toLowerCase(Locale.ROOT).contains("throttl") || m.contains("Rate exceeded")) {
+                    if (throttled(res.state().cause())) {
                         throttleMessages.incrementAndGet();
                     }
                 } else {
@@ -144,6 +149,11 @@ public final class FargateLoadBenchmark {
                 s.get("polls").asInt(), s.get("worstExtraDescribeCallsPerPoll").asInt());
         System.out.printf(Locale.ROOT, "| largest DescribeTasks batch | %d | <= 100 |%n",
                 s.get("maxDescribeBatch").asInt());
+        System.out.printf(Locale.ROOT, "| DescribeTasks calls in one second, most of any second (%d calls in %.0f s)"
+                + " | %d | <= %s, the configured status read rate |%n", calls.getOrDefault("DescribeTasks", 0),
+                totalSeconds, s.path("maxPerSecond").path("DescribeTasks").asInt(), fmt(configuredReads));
+        System.out.printf(Locale.ROOT, "| DescribeTasks per second over any 10 s, most | %.1f | <= %s |%n",
+                s.path("maxRateOver10s").path("DescribeTasks").asDouble(), fmt(configuredReads));
         System.out.printf(Locale.ROOT, "| launch rate (all %d tasks started in %.1f s) | %.1f/s = %.0f%% of %.0f/s "
                 + "| >= 90%% |%n", runs, launchSeconds, rate, 100 * rate / ceiling, ceiling);
         System.out.printf(Locale.ROOT, "| ThrottlingException answers, all absorbed by retries | %s | - |%n",
@@ -156,6 +166,17 @@ public final class FargateLoadBenchmark {
                 + " |%n", baseThreads, peakInFlight, peakThreads);
         System.out.printf(Locale.ROOT, "| submit time for %d runs / total time | %.1f s / %.1f s | - |%n", runs,
                 submitSeconds, totalSeconds);
+    }
+
+    /** Whether a run ended because of throttling: an AWS throttling error among its causes. */
+    private static boolean throttled(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof software.amazon.awssdk.awscore.exception.AwsServiceException a
+                    && a.isThrottlingException()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String fmt(double d) {
