@@ -100,6 +100,7 @@ public final class FargateLoadBenchmark {
         double submitSeconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT, "  submitted %d runs in %.1f s%n", runs, submitSeconds);
         double worstHeapPerRun = 0;
+        java.util.List<double[]> samples = new java.util.ArrayList<>(); // {in flight, used heap}
         int peakInFlight = 0;
         int peakThreads = 0;
         while (!done.await(3, TimeUnit.SECONDS)) {
@@ -107,6 +108,7 @@ public final class FargateLoadBenchmark {
             long heap = usedHeapAfterGc();
             if (inFlight >= 1000) {
                 worstHeapPerRun = Math.max(worstHeapPerRun, (heap - baseline) / (double) inFlight);
+                samples.add(new double[]{inFlight, heap});
             }
             peakInFlight = Math.max(peakInFlight, inFlight);
             peakThreads = Math.max(peakThreads, Thread.activeCount());
@@ -160,12 +162,30 @@ public final class FargateLoadBenchmark {
                 s.get("throttledByOperation"));
         System.out.printf(Locale.ROOT, "| final states | %s | all Success |%n", new TreeMap<>(states));
         System.out.printf(Locale.ROOT, "| throttling errors reaching the user | %d | 0 |%n", throttleMessages.get());
-        System.out.printf(Locale.ROOT, "| heap per in-flight run (worst sample, >= 1000 in flight) | %.0f B | <= 4096 B"
-                + " |%n", worstHeapPerRun);
+        System.out.printf(Locale.ROOT, "| heap per in-flight run: slope of used heap over runs in flight (%d samples "
+                + ">= 1000 in flight) | %.0f B | <= 4096 B |%n", samples.size(), slope(samples));
+        System.out.printf(Locale.ROOT, "| heap over the baseline / runs in flight, worst sample (includes the %.1f MiB "
+                + "still held after all runs ended) | %.0f B | - |%n", (after - baseline) / 1048576.0, worstHeapPerRun);
         System.out.printf(Locale.ROOT, "| peak in flight / peak threads (before: %d) | %d / %d | no thread per run"
                 + " |%n", baseThreads, peakInFlight, peakThreads);
         System.out.printf(Locale.ROOT, "| submit time for %d runs / total time | %.1f s / %.1f s | - |%n", runs,
                 submitSeconds, totalSeconds);
+    }
+
+    /** The least-squares slope of heap over runs in flight: what one more run in flight costs. */
+    private static double slope(java.util.List<double[]> samples) {
+        if (samples.size() < 2) {
+            return Double.NaN;
+        }
+        double mx = samples.stream().mapToDouble(p -> p[0]).average().orElse(0);
+        double my = samples.stream().mapToDouble(p -> p[1]).average().orElse(0);
+        double sxy = 0;
+        double sxx = 0;
+        for (double[] p : samples) {
+            sxy += (p[0] - mx) * (p[1] - my);
+            sxx += (p[0] - mx) * (p[0] - mx);
+        }
+        return sxx == 0 ? Double.NaN : sxy / sxx;
     }
 
     /** Whether a run ended because of throttling: an AWS throttling error among its causes. */
