@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.api.gax.core.CredentialsProvider;
 import com.google.api.gax.core.FixedCredentialsProvider;
 import com.google.api.gax.longrunning.OperationFuture;
+import com.google.api.gax.longrunning.OperationSnapshot;
 import com.google.api.gax.longrunning.OperationTimedPollAlgorithm;
 import com.google.api.gax.retrying.RetrySettings;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.ClientSettings;
+import com.google.api.gax.rpc.OperationCallSettings;
 import com.google.api.gax.rpc.StatusCode;
 import com.google.api.gax.rpc.UnaryCallSettings;
 import com.google.cloud.logging.v2.LoggingClient;
@@ -174,9 +176,9 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
             // the rest goes through launch(), which looks for the execution before running again
             jb.runJobSettings().setRetryableCodes(StatusCode.Code.RESOURCE_EXHAUSTED).setRetrySettings(retry);
             OperationTimedPollAlgorithm poll = OperationTimedPollAlgorithm.create(polling(env));
-            jb.createJobOperationSettings().setPollingAlgorithm(poll);
-            jb.updateJobOperationSettings().setPollingAlgorithm(poll);
-            jb.deleteJobOperationSettings().setPollingAlgorithm(poll);
+            operation(jb.createJobOperationSettings(), poll, retry);
+            operation(jb.updateJobOperationSettings(), poll, retry);
+            operation(jb.deleteJobOperationSettings(), poll, retry);
             JobsClient jobs = JobsClient.create(jb.build());
             opened.add(jobs);
 
@@ -186,7 +188,7 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
             read(eb.listExecutionsSettings(), retry);
             write(eb.cancelExecutionSettings(), retry);
             write(eb.deleteExecutionSettings(), retry);
-            eb.deleteExecutionOperationSettings().setPollingAlgorithm(poll);
+            operation(eb.deleteExecutionOperationSettings(), poll, retry);
             ExecutionsClient executions = ExecutionsClient.create(eb.build());
             opened.add(executions);
 
@@ -251,6 +253,18 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
                 .setMaxRpcTimeoutDuration(Duration.ZERO)
                 .setTotalTimeoutDuration(Duration.ofMinutes(10))
                 .build();
+    }
+
+    /**
+     * A long-running write: its first call has its own settings (the client library's default is no retry), then
+     * it is polled with {@code poll}.
+     */
+    private static <Q> void operation(OperationCallSettings.Builder<Q, ?, ?> s, OperationTimedPollAlgorithm poll,
+                                      RetrySettings retry) {
+        s.setPollingAlgorithm(poll).setInitialCallSettings(UnaryCallSettings.<Q, OperationSnapshot>newUnaryCallSettingsBuilder()
+                .setRetryableCodes(StatusCode.Code.UNAVAILABLE, StatusCode.Code.RESOURCE_EXHAUSTED,
+                        StatusCode.Code.DEADLINE_EXCEEDED)
+                .setRetrySettings(retry).build());
     }
 
     private static void read(UnaryCallSettings.Builder<?, ?> s, RetrySettings retry) {
