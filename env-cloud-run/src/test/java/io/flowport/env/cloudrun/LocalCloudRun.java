@@ -286,6 +286,16 @@ final class LocalCloudRun implements AutoCloseable {
         return executions.size();
     }
 
+    /** Deletes a job and its executions, as someone in the console would. */
+    synchronized void deleteJob(String jobId) {
+        String name = jobPath(jobId);
+        jobs.remove(name);
+        List<Exec> all = byJob.remove(name);
+        if (all != null) {
+            all.forEach(x -> executions.remove(x.e.getName()));
+        }
+    }
+
     /** The execution's tasks start running. */
     synchronized void start(String name) {
         Exec x = get(name);
