@@ -119,6 +119,8 @@ final class LocalCloudRun implements AutoCloseable {
     private final List<String> authorizations = new CopyOnWriteArrayList<>();
     private final List<RunJobRequest> runJobRequests = new CopyOnWriteArrayList<>();
     private final List<Integer> listExecutionsPageSizes = new CopyOnWriteArrayList<>();
+    private final AtomicInteger listingsStarted = new AtomicInteger();
+    private final AtomicInteger largestPage = new AtomicInteger();
 
     /** GetOperation calls before a job operation reports done (0: done in the first answer). */
     volatile int operationPolls = 1;
@@ -217,6 +219,39 @@ final class LocalCloudRun implements AutoCloseable {
     /** Page sizes asked for by ListExecutions calls. */
     List<Integer> listExecutionsPageSizes() {
         return List.copyOf(listExecutionsPageSizes);
+    }
+
+    /** ListExecutions calls that started a listing (no page token): one per job per status read or lookup. */
+    int listingsStarted() {
+        return listingsStarted.get();
+    }
+
+    /** The most executions one ListExecutions answer carried. */
+    int largestPage() {
+        return largestPage.get();
+    }
+
+    /** Executions not finished. */
+    synchronized int unfinishedExecutions() {
+        int n = 0;
+        for (Exec x : executions.values()) {
+            if (!x.finished()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** How many flow runs have more than one execution. */
+    synchronized int runsWithMoreThanOneExecution() {
+        Map<String, Integer> perRun = new java.util.HashMap<>();
+        for (Exec x : executions.values()) {
+            CloudRunBackend.Marker m = CloudRunBackend.Marker.of(x.e.build());
+            if (m != null) {
+                perRun.merge(m.run(), 1, Integer::sum);
+            }
+        }
+        return (int) perRun.values().stream().filter(n -> n > 1).count();
     }
 
     /** Queues a fault for the next call of {@code method}. */
@@ -819,6 +854,9 @@ final class LocalCloudRun implements AutoCloseable {
                 return;
             }
             listExecutionsPageSizes.add(req.getPageSize());
+            if (req.getPageToken().isEmpty()) {
+                listingsStarted.incrementAndGet();
+            }
             List<Execution> newestFirst = new ArrayList<>();
             synchronized (LocalCloudRun.this) {
                 List<Exec> all = byJob.get(req.getParent());
@@ -835,6 +873,7 @@ final class LocalCloudRun implements AutoCloseable {
             int to = Math.min(newestFirst.size(), from + size);
             ListExecutionsResponse.Builder r = ListExecutionsResponse.newBuilder()
                     .addAllExecutions(newestFirst.subList(Math.min(from, to), to));
+            largestPage.accumulateAndGet(r.getExecutionsCount(), Math::max);
             if (to < newestFirst.size()) {
                 r.setNextPageToken(String.valueOf(to));
             }
