@@ -30,6 +30,12 @@ public final class CloudRunLoadBenchmark {
     private CloudRunLoadBenchmark() {
     }
 
+    /**
+     * Runs the benchmark and prints its tables.
+     *
+     * @param args unused; options are system properties
+     * @throws Exception if the benchmark cannot run or does not finish within 10 minutes
+     */
     public static void main(String[] args) throws Exception {
         int runs = Integer.getInteger("runs", 1000);
         double scale = Double.parseDouble(System.getProperty("scale", "20"));
