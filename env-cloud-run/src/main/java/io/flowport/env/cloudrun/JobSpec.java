@@ -167,16 +167,29 @@ final class JobSpec {
         if (!reference.getTemplate().getTemplate().getServiceAccount().isEmpty()) {
             m.put("serviceAccount", t.getServiceAccount());
         }
-        if (t.hasVpcAccess()) {
+        VpcAccess refVpc = reference.getTemplate().getTemplate().getVpcAccess();
+        if (t.hasVpcAccess() || reference.getTemplate().getTemplate().hasVpcAccess()) {
+            // VPC access is never filled in by Cloud Run as a whole, but within it the egress and a network found
+            // from the subnetwork are: those count only when set here
             VpcAccess v = t.getVpcAccess();
             Map<String, Object> vm = new TreeMap<>();
             vm.put("connector", lastSegment(v.getConnector()));
-            vm.put("egress", v.getEgress().name());
+            if (refVpc.getEgress() != VpcAccess.VpcEgress.VPC_EGRESS_UNSPECIFIED) {
+                vm.put("egress", v.getEgress().name());
+            }
+            VpcAccess.NetworkInterface refInterface = refVpc.getNetworkInterfacesCount() == 0
+                    ? VpcAccess.NetworkInterface.getDefaultInstance() : refVpc.getNetworkInterfaces(0);
             List<Object> interfaces = new ArrayList<>();
             for (VpcAccess.NetworkInterface n : v.getNetworkInterfacesList()) {
-                interfaces.add(Map.of("network", lastSegment(n.getNetwork()),
-                        "subnetwork", lastSegment(n.getSubnetwork()),
-                        "tags", n.getTagsList().stream().sorted().toList()));
+                Map<String, Object> nm = new TreeMap<>();
+                if (!refInterface.getNetwork().isEmpty()) {
+                    nm.put("network", lastSegment(n.getNetwork()));
+                }
+                if (!refInterface.getSubnetwork().isEmpty()) {
+                    nm.put("subnetwork", lastSegment(n.getSubnetwork()));
+                }
+                nm.put("tags", n.getTagsList().stream().sorted().toList());
+                interfaces.add(nm);
             }
             vm.put("interfaces", interfaces);
             m.put("vpc", vm);

@@ -101,6 +101,21 @@ class JobSetupTest extends WithLocalCloudRun {
     }
 
     @Test
+    void vpcFieldsCloudRunFillsInDoNotRewriteTheJob() {
+        env(fixture().vpcSubnetwork("flows").vpcNetworkTags(List.of("egress"))).setup(FLOW);
+        var vpc = server.job("flowport-nightly-etl").getTemplate().getTemplate().getVpcAccess();
+        assertThat(vpc.getEgress().name()).isEqualTo("PRIVATE_RANGES_ONLY"); // filled in by the server
+        assertThat(vpc.getNetworkInterfaces(0).getNetwork()).endsWith("/networks/default");
+        env(fixture().vpcSubnetwork("flows").vpcNetworkTags(List.of("egress"))).setup(FLOW);
+        assertThat(server.calls("UpdateJob")).isZero();
+        env(fixture().vpcSubnetwork("flows").vpcNetworkTags(List.of("egress")).vpcEgress("ALL_TRAFFIC")).setup(FLOW);
+        assertThat(server.calls("UpdateJob")).isEqualTo(1);
+        env(fixture()).setup(FLOW); // VPC access removed from the settings: removed from the job
+        assertThat(server.calls("UpdateJob")).isEqualTo(2);
+        assertThat(server.job("flowport-nightly-etl").getTemplate().getTemplate().hasVpcAccess()).isFalse();
+    }
+
+    @Test
     void aVariableRemovedFromTheSettingsIsRemovedFromTheJob() {
         env(fixture().env("EXTRA", "1")).setup(FLOW);
         env(fixture()).setup(FLOW);

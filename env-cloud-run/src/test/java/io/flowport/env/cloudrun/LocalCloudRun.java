@@ -483,6 +483,17 @@ final class LocalCloudRun implements AutoCloseable {
             t.setServiceAccount(DEFAULT_SERVICE_ACCOUNT);
         }
         t.setExecutionEnvironment(com.google.cloud.run.v2.ExecutionEnvironment.EXECUTION_ENVIRONMENT_GEN2);
+        if (t.hasVpcAccess()) {
+            com.google.cloud.run.v2.VpcAccess.Builder v = t.getVpcAccessBuilder();
+            if (v.getEgress() == com.google.cloud.run.v2.VpcAccess.VpcEgress.VPC_EGRESS_UNSPECIFIED) {
+                v.setEgress(com.google.cloud.run.v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY);
+            }
+            for (com.google.cloud.run.v2.VpcAccess.NetworkInterface.Builder n : v.getNetworkInterfacesBuilderList()) {
+                if (n.getNetwork().isEmpty()) {
+                    n.setNetwork("projects/" + PROJECT + "/global/networks/default"); // looked up from the subnetwork
+                }
+            }
+        }
         if (!t.hasMaxRetries()) {
             t.setMaxRetries(3);
         }
