@@ -116,6 +116,10 @@ public abstract class AbstractEnvironment implements Environment {
                 result = FlowRunResult.of(run.id(), flow.name(),
                         State.failed("onStart callback failed: " + e, e), start);
                 return exit(info, result);
+            } catch (Error e) {
+                exit(info, FlowRunResult.of(run.id(), flow.name(), State.failed("onStart callback failed: " + e, e),
+                        start));
+                throw e;
             }
         }
         try {
@@ -125,6 +129,13 @@ public abstract class AbstractEnvironment implements Environment {
         } catch (RuntimeException e) {
             result = FlowRunResult.of(run.id(), flow.name(),
                     State.crashed(type() + " environment failed: " + e, e), start);
+        } catch (Error e) {
+            // onExit always runs; the Error (out of memory, a linkage problem) still reaches the caller
+            LOG.warn("flow run {} of '{}': {} while running; onExit runs before it is rethrown", run.id(),
+                    flow.name(), e.toString());
+            exit(info, FlowRunResult.of(run.id(), flow.name(), State.crashed(type() + " environment failed: " + e, e),
+                    start));
+            throw e;
         }
         return exit(info, result);
     }

@@ -4,7 +4,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * How and where a flow runs (PIN-3, PIN-7, PIN-12): in this JVM, in a child process, as an ECS task, a
+ * How and where a flow runs (Prefect's environment model): in this JVM, in a child process, as an ECS task, a
  * Kubernetes Job ... Environments are serialized to JSON (without secrets or callbacks) by
  * {@link Serialization} and rebuilt by the runner entry point inside the infrastructure they created.
  *
@@ -15,6 +15,8 @@ import java.util.Set;
  *   <li>{@code onExit} always runs in the calling process once the run has ended (success, failure,
  *       cancellation, crash, failed {@code onStart}); if it throws, the error is logged and recorded in
  *       {@link FlowRunResult#warnings()} and the state is unchanged;</li>
+ *   <li>a {@link java.lang.Error} (out of memory, a linkage error) thrown by {@code onStart} or by the run itself
+ *       is rethrown to the caller, after {@code onExit} has run;</li>
  *   <li>callbacks are never serialized, so they never run inside the remote infrastructure.</li>
  * </ul>
  */

@@ -1,8 +1,11 @@
 package io.flowport.core;
 
 /**
- * Receives progress of a flow run. Methods are called on the threads that run the tasks, so they must be
- * quick and thread-safe. All methods default to doing nothing.
+ * Receives progress of a flow run: its start, each task's state changes (for tasks that run in this process), the
+ * phases of its infrastructure (for remote runs: launched, pending, running, stopping, finished) and its end.
+ * Methods are called on the threads that run the tasks or follow the infrastructure, so they must be quick and
+ * thread-safe. A listener that throws is logged and ignored; it never changes the run. All methods default to
+ * doing nothing.
  */
 public interface FlowRunListener {
 
@@ -16,6 +19,16 @@ public interface FlowRunListener {
 
     /** A task changed state (Running, Retrying, or a final state). */
     default void taskStateChanged(FlowRun run, TaskSpec task, State state) {
+    }
+
+    /**
+     * The run's infrastructure entered another phase (remote runs only). Called once per phase change, in order,
+     * between {@link #runStarted} and {@link #runFinished}.
+     *
+     * @param run    the run
+     * @param change the phase entered, when, and the platform's words
+     */
+    default void runPhaseChanged(FlowRun run, PhaseChange change) {
     }
 
     /** A run finished. */

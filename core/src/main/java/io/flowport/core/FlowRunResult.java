@@ -22,9 +22,11 @@ import java.util.Optional;
  * @param duration  how long it took
  * @param warnings  things that went wrong without changing the state (e.g. a failed {@code onExit})
  * @param logs      the run's logs
+ * @param phases    the phases its infrastructure went through, oldest first (empty for in-process runs)
  */
 public record FlowRunResult(String flowRunId, String flowName, State state, Map<String, TaskRun> tasks,
-                            Instant startedAt, Duration duration, List<String> warnings, RunLogs logs) {
+                            Instant startedAt, Duration duration, List<String> warnings, RunLogs logs,
+                            List<PhaseChange> phases) {
 
     /** Validates the result and copies its collections. */
     public FlowRunResult {
@@ -33,12 +35,19 @@ public record FlowRunResult(String flowRunId, String flowName, State state, Map<
         tasks = tasks == null ? Map.of() : Collections.unmodifiableMap(tasks);
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         logs = logs == null ? RunLogs.NONE : logs;
+        phases = phases == null ? List.of() : List.copyOf(phases);
+    }
+
+    /** A result without infrastructure phases (an in-process run). */
+    public FlowRunResult(String flowRunId, String flowName, State state, Map<String, TaskRun> tasks,
+                         Instant startedAt, Duration duration, List<String> warnings, RunLogs logs) {
+        this(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, List.of());
     }
 
     /** A result with a final state and no tasks (a run that never started its tasks here). */
     public static FlowRunResult of(String flowRunId, String flowName, State state, Instant startedAt) {
         return new FlowRunResult(flowRunId, flowName, state, Map.of(), startedAt,
-                Duration.between(startedAt, Instant.now()), List.of(), RunLogs.NONE);
+                Duration.between(startedAt, Instant.now()), List.of(), RunLogs.NONE, List.of());
     }
 
     /** Whether the run succeeded. */
@@ -68,18 +77,23 @@ public record FlowRunResult(String flowRunId, String flowName, State state, Map<
 
     /** A copy with a different state (used by environments that wrap an execution). */
     public FlowRunResult withState(State newState) {
-        return new FlowRunResult(flowRunId, flowName, newState, tasks, startedAt, duration, warnings, logs);
+        return new FlowRunResult(flowRunId, flowName, newState, tasks, startedAt, duration, warnings, logs, phases);
     }
 
     /** A copy with one more warning. */
     public FlowRunResult withWarning(String warning) {
         List<String> w = new java.util.ArrayList<>(warnings);
         w.add(warning);
-        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, w, logs);
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, w, logs, phases);
     }
 
     /** A copy with logs. */
     public FlowRunResult withLogs(RunLogs newLogs) {
-        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, newLogs);
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, newLogs, phases);
+    }
+
+    /** A copy with the phases its infrastructure went through. */
+    public FlowRunResult withPhases(List<PhaseChange> newPhases) {
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, newPhases);
     }
 }

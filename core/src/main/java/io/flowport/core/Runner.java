@@ -98,11 +98,11 @@ public final class Runner {
     }
 
     /**
-     * Reads a result line printed by a runner (e.g. found in a container's logs).
+     * Reads a result line printed by a runner; {@link RunnerSettings#reportedState} is the public way.
      *
      * @return the state it reports, or {@code null} if {@code line} is not a result line
      */
-    public static State parseResultLine(String line) {
+    static State parseResultLine(String line) {
         if (line == null || !line.contains(RunnerSettings.RESULT_EVENT)) {
             return null;
         }

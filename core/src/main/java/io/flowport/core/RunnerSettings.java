@@ -47,6 +47,20 @@ public final class RunnerSettings {
     }
 
     /**
+     * The state a runner reported in its output (the last {@link #RESULT_EVENT} line among {@code lines}, which may
+     * carry a log prefix), or empty if it reported none — e.g. it was killed, or the lines are from a command flow.
+     */
+    public static java.util.Optional<State> reportedState(List<String> lines) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            State s = Runner.parseResultLine(lines.get(i));
+            if (s != null) {
+                return java.util.Optional.of(s);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
      * The variables that tell a runner what to run: run id, flow location, storage, environment and parameters.
      * Without a storage in {@code run}, the flow is looked up by name on the runner's class path.
      *

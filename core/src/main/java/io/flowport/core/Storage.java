@@ -4,7 +4,7 @@ import java.util.Map;
 
 /**
  * Where a flow's code is kept, so that a generic runner (in a container, a child process) can load it
- * (PIN-7). A storage holds several flows, each at a location; it is serialized to JSON with a {@code type}
+ * (Prefect's storage interface). A storage holds several flows, each at a location; it is serialized to JSON with a {@code type}
  * (see {@link Serialization}) and passed to the runner.
  */
 public interface Storage {

@@ -47,8 +47,25 @@ public interface Backend {
     /** Every unit carrying all of these labels, running or finished, with its current status. */
     List<Found> find(Map<String, String> labels);
 
-    /** Deletes a finished unit and what was created for it alone. Idempotent. */
-    void delete(Launch launch);
+    /**
+     * Whether finished units leave something to delete (a Job, a container group). Platforms that remove finished
+     * units by themselves (ECS forgets stopped tasks after about an hour) answer {@code false}; then
+     * {@link #delete} is never called and {@link Found#deletable()} is false.
+     */
+    default boolean supportsDelete() {
+        return true;
+    }
+
+    /**
+     * Deletes a finished unit and what was created for it alone. Idempotent: deleting an absent unit does nothing.
+     * Only called when {@link #supportsDelete()} is true.
+     *
+     * @throws UnsupportedOperationException if this backend has nothing to delete (the default)
+     */
+    default void delete(Launch launch) {
+        throw new UnsupportedOperationException(name() + " has nothing to delete: its finished units vanish by"
+                + " themselves");
+    }
 
     /**
      * A launched unit found by {@link #find}.
@@ -56,7 +73,20 @@ public interface Backend {
      * @param launch     the unit
      * @param status     its current status
      * @param finishedAt when it finished, or {@code null} if it has not (or the platform does not say)
+     * @param deletable  whether {@link #delete} would remove something (false where the platform removes
+     *                   finished units by itself)
      */
-    record Found(Launch launch, RunStatus status, java.time.Instant finishedAt) {
+    record Found(Launch launch, RunStatus status, java.time.Instant finishedAt, boolean deletable) {
+
+        /** Validates the unit found. */
+        public Found {
+            java.util.Objects.requireNonNull(launch, "launch");
+            java.util.Objects.requireNonNull(status, "status");
+        }
+
+        /** A unit that {@link #delete} can remove. */
+        public Found(Launch launch, RunStatus status, java.time.Instant finishedAt) {
+            this(launch, status, finishedAt, true);
+        }
     }
 }

@@ -12,8 +12,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The TTL controller of PIN-3: finds finished units carrying Flowport's labels and deletes those that finished
- * longer ago than a TTL. Running units are never touched. Callable from an agent's loop or a scheduled job.
+ * The TTL controller of the agent–environment model: finds finished units carrying Flowport's labels and deletes
+ * those that finished longer ago than a TTL. Running units are never touched, and neither are units on platforms
+ * that remove them by themselves ({@link Backend#supportsDelete()}). Callable from an agent's loop or a scheduled
+ * job.
  */
 public final class BackendCleaner {
 
@@ -31,10 +33,13 @@ public final class BackendCleaner {
      */
     public static List<Launch> deleteFinished(Backend backend, Map<String, String> labels, Duration ttl,
                                               Clock clock) {
+        if (!backend.supportsDelete()) {
+            return List.of();
+        }
         Instant cutoff = clock.instant().minus(ttl);
         List<Launch> deleted = new ArrayList<>();
         for (Backend.Found f : backend.find(labels)) {
-            if (!f.status().isFinished()) {
+            if (!f.status().isFinished() || !f.deletable()) {
                 continue;
             }
             Instant finished = f.finishedAt() != null ? f.finishedAt() : f.launch().launchedAt();

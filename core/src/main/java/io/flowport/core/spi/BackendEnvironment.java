@@ -46,8 +46,8 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
         return RunnerSettings.DEFAULT_CONTAINER_COMMAND;
     }
 
-    /** The lifecycle, created on first use. */
-    public final BackendLifecycle lifecycle() {
+    /** The lifecycle, created on first use. For subclasses; users call the methods below. */
+    protected final BackendLifecycle lifecycle() {
         BackendLifecycle l = lifecycle;
         if (l == null) {
             synchronized (this) {
@@ -85,6 +85,32 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
         return lifecycle().submit(flow, run, launchRequest(flow, run));
     }
 
+    /**
+     * Follows a run that may have been launched before (by this process before a restart, or by an agent that
+     * stopped) and returns at once: its unit is looked up by the run's label; a running unit is followed, a
+     * finished one gives its final state, and a run with no unit is launched with the same idempotency token as
+     * its first launch, so it is never launched twice. No callbacks run.
+     *
+     * @throws io.flowport.core.ConfigurationException for invalid settings or parameters
+     */
+    public CompletableFuture<FlowRunResult> resume(Flow flow, FlowRun run) {
+        checkValid(flow);
+        flow.resolveParameters(run.parameters());
+        return lifecycle().resume(flow, run, launchRequest(flow, run));
+    }
+
+    /**
+     * Deletes finished units that Flowport created on this environment's platform and that finished more than
+     * {@code ttl} ago (the TTL controller of the agent–environment model); running units are never touched.
+     * Does nothing on platforms whose finished units vanish by themselves ({@link Backend#supportsDelete()}).
+     * Blocking.
+     *
+     * @return the units deleted
+     */
+    public List<Launch> deleteFinished(java.time.Duration ttl, java.time.Clock clock) {
+        return BackendCleaner.deleteFinished(lifecycle().backend(), Labels.managed(), ttl, clock);
+    }
+
     /** The platform-independent description of what to start for {@code run}. */
     protected LaunchRequest launchRequest(Flow flow, FlowRun run) {
         return new LaunchRequest(run.id(), flow.name(), containerCommand(flow),
@@ -103,7 +129,11 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
         return j;
     }
 
-    /** Stops following runs and releases the backend's clients; runs in flight keep running. */
+    /**
+     * Stops following runs and releases the backend's clients. Every run in flight ends at once, so no caller of
+     * {@link #execute} or {@link #submit} waits forever: see {@link BackendLifecycle#close()} (by default their
+     * units keep running, carry their labels, and can be resumed with {@link #resume}).
+     */
     @Override
     public void close() {
         BackendLifecycle l = lifecycle;

@@ -1,12 +1,18 @@
 package io.flowport.core.spi;
 
+import dev.failsafe.Failsafe;
+import dev.failsafe.RateLimiter;
+import dev.failsafe.RetryPolicy;
 import io.flowport.core.ConfigurationException;
 import io.flowport.core.Flow;
 import io.flowport.core.FlowRun;
 import io.flowport.core.FlowRunResult;
 import io.flowport.core.FlowportException;
 import io.flowport.core.LaunchException;
+import io.flowport.core.PhaseChange;
 import io.flowport.core.RunLogs;
+import io.flowport.core.RunPhase;
+import io.flowport.core.RunnerSettings;
 import io.flowport.core.State;
 import io.flowport.core.StateType;
 import io.flowport.core.TransientException;
@@ -16,40 +22,55 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The provider-independent lifecycle of remote flow runs, written once for every {@link Backend}: prepare the
  * definition (once per flow), launch with an idempotency token and jittered-backoff retries under a total
- * deadline, follow many runs at once (one poller per lifecycle, batched calls of at most
- * {@link Observation.Polling#maxBatch()} launches and an adaptive interval; or one watch per run), crash runs
- * stuck before starting, stop on cancellation or run timeout, map the outcome to a {@link State}, and attach
- * the logs.
+ * deadline, follow many runs at once (one poller per lifecycle making batched calls of at most
+ * {@link Observation.Polling#maxBatch()} launches, paced by a token bucket and an adaptive interval; or one watch
+ * per run), crash runs stuck before starting or whose status cannot be read, stop on cancellation or run timeout,
+ * map the outcome to a {@link State}, attach the logs, and tell the run's listener every phase.
  *
- * <p>No thread is held per run: {@link #submit} returns at once and completes a future. Thread-safe.
+ * <p>Threads: one timer thread that never touches the network, one poller thread for batched status reads, and a
+ * small I/O pool ({@link Settings#threads()}) for definitions, launches, stops and log reads. No thread is held
+ * per run: {@link #submit} returns at once. Thread-safe.
  */
 public final class BackendLifecycle implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendLifecycle.class);
+    /** How many of a failed run's last log lines are searched for the runner's own report. */
+    static final int REPORT_LINES = 50;
+    private static final int STOP_RETRIES = 8;
 
     private final Backend backend;
     private final Settings settings;
-    private final ScheduledThreadPoolExecutor scheduler;
+    private final ScheduledThreadPoolExecutor timers;
+    private final ThreadPoolExecutor io;
+    private final RetryPolicy<Object> retries;
+    private final RetryPolicy<Object> stopRetries;
+    private final RateLimiter<Object> launchPacing;
     private final Map<String, CompletableFuture<Definition>> definitions = new ConcurrentHashMap<>();
     private final Set<Tracked> inFlight = ConcurrentHashMap.newKeySet();
-    private final AtomicLong nextLaunchSlot = new AtomicLong(System.nanoTime());
     private final Poller poller;
     private volatile boolean closed;
 
@@ -57,14 +78,38 @@ public final class BackendLifecycle implements AutoCloseable {
     public BackendLifecycle(Backend backend, Settings settings) {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.timers = new ScheduledThreadPoolExecutor(1, threads("timer"));
+        this.timers.setRemoveOnCancelPolicy(true);
+        this.io = new ThreadPoolExecutor(settings.threads(), settings.threads(), 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), threads("io"));
+        this.io.allowCoreThreadTimeOut(true);
+        this.retries = RetryPolicy.builder()
+                .handle(TransientException.class)
+                .withMaxRetries(-1)
+                .withMaxDuration(settings.launchDeadline())
+                .withDelayFn(ctx -> settings.backoff().delay(ctx.getAttemptCount() - 1))
+                .build();
+        this.stopRetries = RetryPolicy.builder()
+                .handle(TransientException.class)
+                .withMaxRetries(STOP_RETRIES)
+                .withDelayFn(ctx -> settings.backoff().delay(ctx.getAttemptCount() - 1))
+                .build();
+        this.launchPacing = settings.launchesPerSecond() > 0
+                ? RateLimiter.smoothBuilder(interval(settings.launchesPerSecond())).build() : null;
+        this.poller = backend.observation() instanceof Observation.Polling p ? new Poller(p) : null;
+    }
+
+    private ThreadFactory threads(String kind) {
         AtomicInteger seq = new AtomicInteger();
-        this.scheduler = new ScheduledThreadPoolExecutor(settings.threads(), r -> {
-            Thread t = new Thread(r, "flowport-" + backend.name() + "-" + seq.incrementAndGet());
+        return r -> {
+            Thread t = new Thread(r, "flowport-" + backend.name() + "-" + kind + "-" + seq.incrementAndGet());
             t.setDaemon(true);
             return t;
-        });
-        this.scheduler.setRemoveOnCancelPolicy(true);
-        this.poller = backend.observation() instanceof Observation.Polling p ? new Poller(p) : null;
+        };
+    }
+
+    private static Duration interval(double perSecond) {
+        return Duration.ofNanos(Math.max(1, (long) (1e9 / perSecond)));
     }
 
     /** The backend this lifecycle drives. */
@@ -79,56 +124,106 @@ public final class BackendLifecycle implements AutoCloseable {
 
     /**
      * Makes the definition for {@code flow} exist, once per flow name for the life of this object (concurrent
-     * callers share one call). Blocking.
+     * callers share one call; a failed call is tried again by the next caller). Blocking.
+     *
+     * @throws LaunchException if the platform refuses the definition, or keeps failing transiently until the
+     *                         launch deadline
      */
     public Definition prepare(Flow flow) {
-        CompletableFuture<Definition> f = definitions.computeIfAbsent(flow.name(), k -> new CompletableFuture<>());
-        if (!f.isDone()) {
-            synchronized (f) {
-                if (!f.isDone()) {
-                    try {
-                        Definition d = withRetries("prepare the definition of flow '" + flow.name() + "'",
-                                () -> backend.prepare(flow));
-                        LOG.info("{}: definition {} for flow '{}' ({})", backend.name(), d.id(), flow.name(),
-                                d.created() ? "registered" : "reused");
-                        f.complete(d);
-                    } catch (RuntimeException e) {
-                        definitions.remove(flow.name(), f);
-                        throw e;
-                    }
-                }
-            }
+        try {
+            return prepareAsync(flow).join();
+        } catch (CompletionException | CancellationException e) {
+            throw prepareFailure(flow, unwrap(e));
         }
-        return f.join();
+    }
+
+    private CompletableFuture<Definition> prepareAsync(Flow flow) {
+        return definitions.compute(flow.name(), (name, known) -> known != null && !known.isCompletedExceptionally()
+                ? known
+                : Failsafe.with(retries).with(io).getAsync(() -> {
+                    Definition d = backend.prepare(flow);
+                    LOG.info("{}: definition {} for flow '{}' ({})", backend.name(), d.id(), flow.name(),
+                            d.created() ? "registered" : "reused");
+                    return d;
+                }));
+    }
+
+    private RuntimeException prepareFailure(Flow flow, Throwable e) {
+        if (e instanceof TransientException) {
+            return new LaunchException("could not prepare the definition of flow '" + flow.name() + "' on "
+                    + backend.name() + " within " + settings.launchDeadline() + ": " + e.getMessage(), e);
+        }
+        return e instanceof RuntimeException r ? r : new FlowportException(e.toString(), e);
     }
 
     /**
      * Launches one run and follows it; returns at once. The future completes with the run's result (never
-     * exceptionally for a failure of the run itself: a refused launch is a {@code Failed} result).
+     * exceptionally for a failure of the run itself: a refused launch is a {@code Failed} result). Cancelling the
+     * future cancels the run exactly as its {@link FlowRun#cancellation()} would: the unit is stopped.
+     *
+     * @throws IllegalStateException if this lifecycle is closed
      */
     public CompletableFuture<FlowRunResult> submit(Flow flow, FlowRun run, LaunchRequest request) {
-        if (closed) {
-            throw new IllegalStateException("this lifecycle of backend " + backend.name() + " is closed");
+        Tracked t = track(flow, run, request);
+        prepareAndLaunch(t, flow);
+        return t.handedOut;
+    }
+
+    /**
+     * Follows a run that may have been launched already — by this process before a restart, or by another agent
+     * that stopped — and returns at once. The run's unit is looked up by its {@link Labels#FLOW_RUN_ID} label: a
+     * running unit is followed, a finished one gives its final state, and when none exists the run is launched
+     * with {@code request}, whose idempotency token must be the one of the first launch (so that a launch whose
+     * answer was lost is not repeated).
+     *
+     * @throws IllegalStateException if this lifecycle is closed
+     */
+    public CompletableFuture<FlowRunResult> resume(Flow flow, FlowRun run, LaunchRequest request) {
+        Tracked t = track(flow, run, request);
+        synchronized (t) {
+            t.attempting = true; // a stop request during the look-up waits for its answer
         }
-        Tracked t = new Tracked(flow.name(), run, request);
-        inFlight.add(t);
-        t.cancelHook = run.cancellation().onCancel(() -> requestStop(t,
-                t.stopAs == StateType.TIMED_OUT ? StateType.TIMED_OUT : StateType.CANCELLED,
-                run.cancellation().reason()));
-        run.timeout().ifPresent(timeout -> t.timers.add(scheduler.schedule(() -> {
-            t.stopAs = StateType.TIMED_OUT;
-            run.cancellation().cancel("run timed out after " + timeout);
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS)));
-        long deadline = System.nanoTime() + settings.launchDeadline().toNanos();
-        scheduler.execute(() -> {
-            try {
-                Definition d = prepare(flow);
-                scheduleLaunch(t, d, 0, deadline);
-            } catch (RuntimeException e) {
-                finish(t, failure("could not prepare the definition", e), null);
+        execute(io, () -> reattach(t, flow), () -> finish(t, closedBeforeLaunch(), null));
+        return t.handedOut;
+    }
+
+    private void reattach(Tracked t, Flow flow) {
+        Backend.Found newest;
+        try {
+            newest = backend.find(Map.of(Labels.FLOW_RUN_ID, Labels.safeValue(t.run.id()))).stream()
+                    .max(Comparator.comparing(f -> f.launch().launchedAt())).orElse(null);
+        } catch (RuntimeException e) {
+            synchronized (t) {
+                t.attempting = false;
             }
-        });
-        return t.future;
+            finish(t, State.crashed("could not look up the unit of flow run " + t.run.id() + " on "
+                    + backend.name() + ": " + e, e), null);
+            return;
+        }
+        boolean stopped;
+        synchronized (t) {
+            t.attempting = false;
+            t.launch = newest == null ? null : newest.launch();
+            stopped = t.stopReason != null;
+        }
+        if (newest == null) {
+            if (stopped) {
+                finish(t, State.of(t.stopAs, t.stopReason + " (before launch)"), null);
+            } else {
+                LOG.info("{}: flow run {} has no unit yet; launching it", backend.name(), t.run.id());
+                prepareAndLaunch(t, flow);
+            }
+            return;
+        }
+        LOG.info("{}: flow run {} reattached to {} ({})", backend.name(), t.run.id(), newest.launch().id(),
+                newest.status().phase());
+        t.request = null;
+        phase(t, RunPhase.LAUNCHED, "reattached to " + newest.launch().id());
+        if (newest.status().isFinished()) {
+            onStatus(t, newest.status());
+        } else {
+            follow(t, newest.launch());
+        }
     }
 
     /**
@@ -144,6 +239,9 @@ public final class BackendLifecycle implements AutoCloseable {
                 } catch (InterruptedException e) {
                     interrupted = true;
                     run.cancellation().cancel("the thread waiting for the run was interrupted");
+                } catch (CancellationException e) {
+                    // cannot happen: the future is not handed to anyone else
+                    throw new FlowportException("flow run " + run.id() + " on " + backend.name() + " was cancelled", e);
                 } catch (ExecutionException e) {
                     throw new FlowportException("flow run " + run.id() + " on " + backend.name() + " failed: "
                             + e.getCause(), e.getCause());
@@ -156,49 +254,115 @@ public final class BackendLifecycle implements AutoCloseable {
         }
     }
 
-    private void scheduleLaunch(Tracked t, Definition d, int attempt, long deadline) {
-        long delay = 0;
-        if (settings.launchesPerSecond() > 0) {
-            long interval = (long) (1e9 / settings.launchesPerSecond());
-            long now = System.nanoTime();
-            long slot = nextLaunchSlot.getAndAccumulate(now, (prev, n) -> Math.max(n, prev) + interval);
-            delay = Math.max(0, Math.max(now, slot) - now);
+    private Tracked track(Flow flow, FlowRun run, LaunchRequest request) {
+        if (closed) {
+            throw new IllegalStateException("this lifecycle of backend " + backend.name() + " is closed");
         }
-        scheduler.schedule(() -> launch(t, d, attempt, deadline), delay, TimeUnit.NANOSECONDS);
+        Tracked t = new Tracked(flow.name(), run, request);
+        inFlight.add(t);
+        safely(run, "the run's start", () -> run.listener().runStarted(flow, run));
+        t.cancelHook = run.cancellation().onCancel(() -> requestStop(t,
+                t.timedOut ? StateType.TIMED_OUT : StateType.CANCELLED, run.cancellation().reason()));
+        run.timeout().ifPresent(timeout -> t.timers.add(timers.schedule(() -> {
+            t.timedOut = true;
+            run.cancellation().cancel("run timed out after " + timeout);
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS)));
+        return t;
     }
 
-    private void launch(Tracked t, Definition d, int attempt, long deadline) {
-        if (t.run.cancellation().isCancelled()) {
-            finish(t, State.of(t.stopAs == null ? StateType.CANCELLED : t.stopAs,
-                    t.run.cancellation().reason() + " (before launch)"), null);
-            return;
-        }
-        Launch launch;
-        try {
-            launch = backend.launch(d, t.request);
-        } catch (TransientException e) {
-            long wait = settings.backoff().delay(attempt).toNanos();
-            if (System.nanoTime() + wait > deadline) {
-                finish(t, State.failed("could not launch on " + backend.name() + " within "
-                        + settings.launchDeadline() + " (" + (attempt + 1) + " attempts); last error: "
-                        + e.getMessage(), e), null);
-            } else {
-                LOG.debug("{}: launch of run {} throttled or failed transiently ({}); retry {} in {} ms",
-                        backend.name(), t.run.id(), e.getMessage(), attempt + 1, wait / 1_000_000);
-                scheduler.schedule(() -> launch(t, d, attempt + 1, deadline), wait, TimeUnit.NANOSECONDS);
+    private void prepareAndLaunch(Tracked t, Flow flow) {
+        prepareAsync(flow).whenComplete((d, e) -> {
+            if (e != null) {
+                Throwable cause = unwrap(e);
+                finish(t, failure("could not prepare the definition",
+                        prepareFailure(flow, cause)), null);
+                return;
             }
-            return;
-        } catch (RuntimeException e) {
-            finish(t, failure("launch refused", e), null);
+            phase(t, RunPhase.PREPARED, d.id());
+            long wait = launchPacing == null ? 0 : launchPacing.reservePermit().toNanos();
+            if (wait <= 0) {
+                startLaunch(t, d);
+            } else {
+                schedule(t, () -> startLaunch(t, d), wait);
+            }
+        });
+    }
+
+    private void startLaunch(Tracked t, Definition d) {
+        AtomicInteger attempts = new AtomicInteger();
+        CompletableFuture<Launch> f;
+        try {
+            f = Failsafe.with(retries).with(io).getAsync(() -> {
+                synchronized (t) {
+                    if (t.stopReason != null || t.done) {
+                        throw new NotLaunched();
+                    }
+                    t.attempting = true;
+                }
+                attempts.incrementAndGet();
+                try {
+                    Launch l = backend.launch(d, t.request);
+                    synchronized (t) {
+                        // set before the attempt ends, so that a stop request never sees neither
+                        t.launch = l;
+                        t.attempting = false;
+                    }
+                    return l;
+                } catch (RuntimeException e) {
+                    synchronized (t) {
+                        t.attempting = false;
+                        if (e instanceof TransientException) {
+                            t.uncertain = true; // the answer may have been lost after the unit was created
+                        }
+                        if (t.stopReason != null) {
+                            throw new NotLaunched();
+                        }
+                    }
+                    if (e instanceof TransientException) {
+                        LOG.debug("{}: launch of run {} failed transiently ({}); retrying", backend.name(),
+                                t.run.id(), e.getMessage());
+                    }
+                    throw e;
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            finish(t, closedBeforeLaunch(), null);
             return;
         }
         synchronized (t) {
-            t.launch = launch;
+            t.launching = f;
         }
+        f.whenComplete((launch, e) -> {
+            if (e == null) {
+                launched(t, launch);
+            } else {
+                notLaunched(t, unwrap(e), attempts.get());
+            }
+        });
+    }
+
+    private void launched(Tracked t, Launch launch) {
         t.request = null; // the request (with its serialized environment) is not needed any more
         LOG.info("{}: flow run {} launched as {}", backend.name(), t.run.id(), launch.id());
-        t.timers.add(scheduler.schedule(() -> checkStarted(t), settings.startTimeout().toNanos(),
-                TimeUnit.NANOSECONDS));
+        if (closed || t.done) {
+            // close() ended the run while the launch call was under way
+            if (settings.stopOnClose()) {
+                stopQuietly(launch, "the environment was closed while the run was being launched");
+            } else {
+                LOG.warn("{}: flow run {} was launched as {} after the lifecycle was closed; it is left running",
+                        backend.name(), t.run.id(), launch.id());
+            }
+            return;
+        }
+        phase(t, RunPhase.LAUNCHED, launch.id());
+        follow(t, launch);
+    }
+
+    private void follow(Tracked t, Launch launch) {
+        if (t.done) {
+            return;
+        }
+        schedule(t, () -> checkStarted(t), settings.startTimeout().toNanos());
         if (poller != null) {
             poller.add(t);
         } else {
@@ -207,8 +371,33 @@ public final class BackendLifecycle implements AutoCloseable {
             } catch (RuntimeException e) {
                 requestStop(t, StateType.CRASHED, "could not follow the run: " + e.getMessage());
             }
+            if (t.done) {
+                closeQuietly(t.watch);
+            }
         }
         sendStop(t); // a cancellation or timeout that came while the launch call was under way
+    }
+
+    private void notLaunched(Tracked t, Throwable e, int attempts) {
+        if (e instanceof CancellationException) {
+            return; // a stop request cancelled the pending retry and ended the run itself
+        }
+        if (e instanceof NotLaunched || e instanceof RejectedExecutionException) {
+            StateType as;
+            String reason;
+            synchronized (t) {
+                as = t.stopAs == null ? StateType.CANCELLED : t.stopAs;
+                reason = t.stopReason == null ? "the lifecycle was closed" : t.stopReason;
+            }
+            finish(t, State.of(as, reason + " (before launch)"), null);
+        } else if (e instanceof TransientException) {
+            finish(t, State.failed("could not launch on " + backend.name() + " within " + settings.launchDeadline()
+                    + " (" + attempts + " attempts); last error: " + e.getMessage(), e), null);
+        } else if (e instanceof RuntimeException r) {
+            finish(t, failure("launch refused", r), null);
+        } else {
+            finish(t, State.crashed("launch failed: " + e, e), null);
+        }
     }
 
     private State failure(String what, RuntimeException e) {
@@ -220,7 +409,7 @@ public final class BackendLifecycle implements AutoCloseable {
 
     private void checkStarted(Tracked t) {
         RunStatus last = t.last;
-        if (t.future.isDone() || (last != null && !last.phase().isStarting())) {
+        if (t.done || (last != null && !last.phase().isStarting())) {
             return;
         }
         requestStop(t, StateType.CRASHED, "did not start within " + settings.startTimeout()
@@ -228,16 +417,30 @@ public final class BackendLifecycle implements AutoCloseable {
                 + last.detail()) + ")"));
     }
 
-    /** Records why the run ends (the first reason wins) and stops the unit once it is launched. */
+    /**
+     * Records why the run ends (the first reason wins) and stops its unit once it is launched. A run not launched
+     * yet, and with no launch call under way, ends at once and is never launched.
+     */
     private void requestStop(Tracked t, StateType as, String reason) {
+        boolean endNow;
+        CompletableFuture<Launch> pending;
         synchronized (t) {
-            if (t.future.isDone()) {
+            if (t.done) {
                 return;
             }
             if (t.stopReason == null) {
                 t.stopAs = as;
                 t.stopReason = reason;
             }
+            endNow = t.launch == null && !t.attempting;
+            pending = t.launching;
+        }
+        if (endNow) {
+            if (pending != null) {
+                pending.cancel(false); // a retry waiting for its backoff never runs
+            }
+            finish(t, State.of(t.stopAs, t.stopReason + " (before launch)"), null);
+            return;
         }
         sendStop(t);
     }
@@ -249,44 +452,51 @@ public final class BackendLifecycle implements AutoCloseable {
         String reason;
         synchronized (t) {
             launch = t.launch;
-            if (launch == null || t.stopReason == null || t.stopSent || t.future.isDone()) {
-                return; // a pending launch sees the cancellation and never starts
+            if (launch == null || t.stopReason == null || t.stopSent || t.done) {
+                return;
             }
             t.stopSent = true;
             as = t.stopAs;
             reason = t.stopReason;
         }
         LOG.info("{}: stopping {} of flow run {}: {}", backend.name(), launch.id(), t.run.id(), reason);
-        scheduler.execute(() -> stopWithRetries(launch, reason, 0));
-        t.timers.add(scheduler.schedule(() -> finish(t, State.of(as, reason
-                        + " (the platform did not confirm the stop within " + settings.stopTimeout() + ")"), launch),
-                settings.stopTimeout().toNanos(), TimeUnit.NANOSECONDS));
-    }
-
-    private void stopWithRetries(Launch launch, String reason, int attempt) {
+        phase(t, RunPhase.STOPPING, reason);
         try {
-            backend.stop(launch, reason);
-        } catch (TransientException e) {
-            if (attempt < 8) {
-                scheduler.schedule(() -> stopWithRetries(launch, reason, attempt + 1),
-                        settings.backoff().delay(attempt).toNanos(), TimeUnit.NANOSECONDS);
-            } else {
-                LOG.warn("{}: could not stop {}: {}", backend.name(), launch.id(), e.getMessage());
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("{}: could not stop {}: {}", backend.name(), launch.id(), e.toString());
+            Failsafe.with(stopRetries).with(io).runAsync(() -> backend.stop(launch, reason))
+                    .whenComplete((v, e) -> {
+                        if (e != null) {
+                            LOG.warn("{}: could not stop {}: {}", backend.name(), launch.id(), unwrap(e).toString());
+                        } else if (poller != null) {
+                            poller.soon(); // the platform took the stop: look again soon
+                        }
+                    });
+        } catch (RejectedExecutionException e) {
+            LOG.warn("{}: could not stop {}: the lifecycle is closed", backend.name(), launch.id());
+        }
+        schedule(t, () -> finish(t, State.of(as, reason + " (the platform did not confirm the stop within "
+                + settings.stopTimeout() + ")"), launch), settings.stopTimeout().toNanos());
+        if (poller != null) {
+            poller.soon();
         }
     }
 
     private void onStatus(Tracked t, RunStatus s) {
         t.last = s;
         t.missing = 0;
+        t.failingSince = 0;
         if (!s.isFinished()) {
+            phase(t, switch (s.phase()) {
+                case PROVISIONING -> RunPhase.PROVISIONING;
+                case PENDING -> RunPhase.PENDING;
+                case RUNNING -> RunPhase.RUNNING;
+                default -> RunPhase.STOPPING;
+            }, s.detail());
             return;
         }
         State state = s.state();
-        if (t.stopAs != null && !(t.stopAs == StateType.CANCELLED && state.isSuccess())) {
-            state = new State(t.stopAs, t.stopReason + (s.detail().isEmpty() ? "" : "; " + s.detail()), state.cause());
+        StateType stopAs = t.stopAs;
+        if (stopAs != null && !(stopAs == StateType.CANCELLED && state.isSuccess())) {
+            state = new State(stopAs, t.stopReason + (s.detail().isEmpty() ? "" : "; " + s.detail()), state.cause());
         }
         finish(t, state, t.launch);
     }
@@ -298,54 +508,154 @@ public final class BackendLifecycle implements AutoCloseable {
         }
     }
 
+    /** Ends the run once: stops following it, then reads its logs on the I/O pool and completes its future. */
     private void finish(Tracked t, State state, Launch launch) {
+        boolean strays;
         synchronized (t) {
-            if (t.future.isDone()) {
+            if (t.done) {
                 return;
             }
-            inFlight.remove(t);
-            if (poller != null) {
-                poller.remove(t);
-            }
-            for (ScheduledFuture<?> f : t.timers) {
-                f.cancel(false);
-            }
-            closeQuietly(t.watch);
-            closeQuietly(t.cancelHook);
+            t.done = true;
+            strays = launch == null && t.uncertain;
         }
-        RunLogs logs = RunLogs.NONE;
-        if (launch != null) {
-            try {
-                logs = backend.logs(launch);
-            } catch (RuntimeException e) {
-                LOG.debug("{}: no logs for {}: {}", backend.name(), launch.id(), e.toString());
-            }
+        inFlight.remove(t);
+        if (poller != null) {
+            poller.remove(t);
         }
-        if (state.type() == StateType.FAILED && t.stopAs == null) {
-            state = withRunnerReport(state, logs);
+        for (ScheduledFuture<?> f : t.timers) {
+            f.cancel(false);
         }
-        LOG.info("{}: flow run {} ended: {}", backend.name(), t.run.id(), state);
-        t.future.complete(FlowRunResult.of(t.run.id(), t.flowName, state, t.submittedAt).withLogs(logs));
+        closeQuietly(t.watch);
+        closeQuietly(t.cancelHook);
+        if (strays) {
+            execute(io, () -> stopStrays(t), () -> { });
+        }
+        if (launch == null) {
+            complete(t, state, RunLogs.NONE);
+        } else {
+            execute(io, () -> {
+                RunLogs logs = logsOf(launch);
+                complete(t, withReport(t, state, logs), logs);
+            }, () -> complete(t, state, RunLogs.NONE));
+        }
+    }
+
+    private RunLogs logsOf(Launch launch) {
+        try {
+            return backend.logs(launch);
+        } catch (RuntimeException e) {
+            LOG.debug("{}: no logs for {}: {}", backend.name(), launch.id(), e.toString());
+            return RunLogs.NONE;
+        }
     }
 
     /**
      * Adds what the runner inside the unit reported (which task failed and why) to a failure the platform only
-     * knows by its exit code. Reads the logs of failed runs only.
+     * knows by its exit code. Reads the tail of failed runs' logs only.
      */
-    private State withRunnerReport(State state, RunLogs logs) {
+    private State withReport(Tracked t, State state, RunLogs logs) {
+        if (state.type() != StateType.FAILED || t.stopAs != null) {
+            return state;
+        }
         try {
-            List<String> lines = logs.lines();
-            for (int i = lines.size() - 1; i >= 0 && i >= lines.size() - 50; i--) {
-                State reported = io.flowport.core.Runner.parseResultLine(lines.get(i));
-                if (reported != null) {
-                    return new State(state.type(), state.message() + "; the runner reported: " + reported,
-                            state.cause());
+            return RunnerSettings.reportedState(logs.tail(REPORT_LINES))
+                    .map(r -> new State(state.type(), state.message() + "; the runner reported: " + r, state.cause()))
+                    .orElse(state);
+        } catch (RuntimeException e) {
+            LOG.debug("{}: could not read the runner's report: {}", backend.name(), e.toString());
+            return state;
+        }
+    }
+
+    private void complete(Tracked t, State state, RunLogs logs) {
+        phase(t, RunPhase.FINISHED, state.toString());
+        List<PhaseChange> phases;
+        synchronized (t) {
+            phases = List.copyOf(t.phases);
+        }
+        FlowRunResult result = FlowRunResult.of(t.run.id(), t.flowName, state, t.submittedAt).withLogs(logs)
+                .withPhases(phases);
+        LOG.info("{}: flow run {} ended: {}", backend.name(), t.run.id(), state);
+        safely(t.run, "the run's end", () -> t.run.listener().runFinished(result));
+        t.result.complete(result);
+    }
+
+    /**
+     * After a launch whose answer may have been lost and that will not be retried (the run was cancelled): stops
+     * any unit that was started for the run after all.
+     */
+    private void stopStrays(Tracked t) {
+        try {
+            for (Backend.Found f : backend.find(Map.of(Labels.FLOW_RUN_ID, Labels.safeValue(t.run.id())))) {
+                if (!f.status().isFinished()) {
+                    LOG.info("{}: stopping {} of cancelled flow run {}, launched although its answer was lost",
+                            backend.name(), f.launch().id(), t.run.id());
+                    stopQuietly(f.launch(), "the run was cancelled while its launch was retried");
                 }
             }
         } catch (RuntimeException e) {
-            LOG.debug("{}: could not read the runner's report: {}", backend.name(), e.toString());
+            LOG.warn("{}: could not check whether cancelled flow run {} left a unit: {}", backend.name(),
+                    t.run.id(), e.toString());
         }
-        return state;
+    }
+
+    private void stopQuietly(Launch launch, String reason) {
+        try {
+            backend.stop(launch, reason);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: could not stop {}: {}", backend.name(), launch.id(), e.toString());
+        }
+    }
+
+    /** Records and announces a phase change; repeated phases and changes after the end are ignored. */
+    private void phase(Tracked t, RunPhase phase, String detail) {
+        PhaseChange change;
+        synchronized (t) {
+            if (t.phase == phase || t.phase == RunPhase.FINISHED || (t.done && phase != RunPhase.FINISHED)) {
+                return;
+            }
+            t.phase = phase;
+            change = new PhaseChange(phase, Instant.now(), detail);
+            t.phases.add(change);
+        }
+        LOG.debug("{}: flow run {} -> {} {}", backend.name(), t.run.id(), phase, detail);
+        safely(t.run, "phase " + phase, () -> t.run.listener().runPhaseChanged(t.run, change));
+    }
+
+    private static void safely(FlowRun run, String what, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            // a broken listener must neither fail the run nor stall the lifecycle
+            LOG.warn("flow run {}: listener failed on {}: {}", run.id(), what, e.toString());
+        }
+    }
+
+    private void schedule(Tracked t, Runnable task, long delayNanos) {
+        try {
+            t.timers.add(timers.schedule(task, delayNanos, TimeUnit.NANOSECONDS));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("{}: timer not set, the lifecycle is closed", backend.name());
+        }
+    }
+
+    private static void execute(ThreadPoolExecutor pool, Runnable task, Runnable ifRejected) {
+        try {
+            pool.execute(task);
+        } catch (RejectedExecutionException e) {
+            ifRejected.run();
+        }
+    }
+
+    private static State closedBeforeLaunch() {
+        return State.cancelled("the environment was closed before the run was launched; nothing was started");
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -358,35 +668,104 @@ public final class BackendLifecycle implements AutoCloseable {
         }
     }
 
-    private <T> T withRetries(String what, java.util.function.Supplier<T> call) {
-        long deadline = System.nanoTime() + settings.launchDeadline().toNanos();
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return call.get();
-            } catch (TransientException e) {
-                long wait = settings.backoff().delay(attempt).toNanos();
-                if (System.nanoTime() + wait > deadline) {
-                    throw new LaunchException("could not " + what + " on " + backend.name() + " within "
-                            + settings.launchDeadline() + ": " + e.getMessage(), e);
-                }
-                try {
-                    TimeUnit.NANOSECONDS.sleep(wait);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new CancellationException("interrupted while trying to " + what);
-                }
-            }
-        }
-    }
-
-    /** Stops following; runs in flight are left as they are (they carry labels and can be found again). */
+    /**
+     * Stops following and ends every run in flight at once, so that no caller waits forever: a launched run ends
+     * {@code Crashed} with the unit it left running (it carries its labels and can be found and resumed), or —
+     * with {@link Settings#stopOnClose()} — its unit is stopped (waiting at most the stop timeout) and it ends
+     * {@code Cancelled}. A run not launched yet ends {@code Cancelled} and is never launched.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         if (poller != null) {
             poller.stop();
         }
-        scheduler.shutdownNow();
+        List<CompletableFuture<Void>> stops = new ArrayList<>();
+        List<Runnable> endings = new ArrayList<>();
+        for (Tracked t : List.copyOf(inFlight)) {
+            Launch launch;
+            boolean attempting;
+            synchronized (t) {
+                launch = t.launch;
+                attempting = t.attempting;
+            }
+            State state;
+            if (launch != null && settings.stopOnClose()) {
+                stops.add(CompletableFuture.runAsync(() -> stopQuietly(launch, "the environment was closed"), io));
+                state = State.cancelled("the environment was closed; " + launch.id() + " was stopped");
+            } else if (launch != null) {
+                state = State.crashed("the environment was closed while the run was in flight; " + launch.id()
+                        + " was left running (find it by the label " + Labels.FLOW_RUN_ID + "="
+                        + Labels.safeValue(t.run.id()) + ")", null);
+            } else if (attempting) {
+                state = State.crashed("the environment was closed while the launch call was under way; a unit it"
+                        + " started carries the label " + Labels.FLOW_RUN_ID + "=" + Labels.safeValue(t.run.id())
+                        + (settings.stopOnClose() ? " and is stopped" : " and is left running"), null);
+            } else {
+                state = closedBeforeLaunch();
+            }
+            endings.add(() -> finishClosed(t, state));
+        }
+        if (!stops.isEmpty()) {
+            try {
+                CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+                        .get(settings.stopTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("{}: not every stop was confirmed on close: {}", backend.name(), e.toString());
+            }
+        }
+        endings.forEach(Runnable::run);
+        timers.shutdownNow();
+        io.shutdown();
+    }
+
+    private void finishClosed(Tracked t, State state) {
+        synchronized (t) {
+            if (t.done) {
+                return;
+            }
+            t.done = true;
+        }
+        inFlight.remove(t);
+        closeQuietly(t.watch);
+        closeQuietly(t.cancelHook);
+        CompletableFuture<Launch> pending = t.launching;
+        if (pending != null) {
+            pending.cancel(false);
+        }
+        complete(t, state, RunLogs.NONE);
+    }
+
+    /** Thrown inside a launch attempt that must not run because the run is being stopped. */
+    private static final class NotLaunched extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotLaunched() {
+            super("not launched", null, false, false);
+        }
+    }
+
+    /** The future handed to callers: cancelling it cancels the run (and stops its unit). */
+    private static final class RunFuture extends CompletableFuture<FlowRunResult> {
+        private final FlowRun run;
+
+        RunFuture(FlowRun run) {
+            this.run = run;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                run.cancellation().cancel("the future of the run was cancelled");
+            }
+            return cancelled;
+        }
     }
 
     /** One run being launched or followed. Kept small: thousands may be in flight. */
@@ -394,46 +773,81 @@ public final class BackendLifecycle implements AutoCloseable {
         final String flowName;
         final FlowRun run;
         final Instant submittedAt = Instant.now();
-        final CompletableFuture<FlowRunResult> future = new CompletableFuture<>();
-        final List<ScheduledFuture<?>> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Completed by the lifecycle, exactly once. */
+        final CompletableFuture<FlowRunResult> result = new CompletableFuture<>();
+        final RunFuture handedOut;
+        final List<ScheduledFuture<?>> timers = new CopyOnWriteArrayList<>();
+        final List<PhaseChange> phases = new ArrayList<>(6);
         volatile LaunchRequest request;
         volatile Launch launch;
         volatile RunStatus last;
         volatile StateType stopAs;
         volatile String stopReason;
-        boolean stopSent;
+        volatile boolean timedOut;
+        volatile boolean done;
         volatile AutoCloseable watch;
         volatile AutoCloseable cancelHook;
+        volatile CompletableFuture<Launch> launching;
+        volatile boolean stopSent;
+        boolean attempting;
+        boolean uncertain;
+        RunPhase phase;
         int missing;
+        long failingSince;
 
         Tracked(String flowName, FlowRun run, LaunchRequest request) {
             this.flowName = flowName;
             this.run = run;
             this.request = request;
+            this.handedOut = new RunFuture(run);
+            result.whenComplete((r, e) -> {
+                if (e == null) {
+                    handedOut.complete(r);
+                } else {
+                    handedOut.completeExceptionally(e);
+                }
+            });
         }
     }
 
-    /** One thread that reads the status of every followed run in batches, faster while things change. */
+    /**
+     * One thread that reads the status of every followed run in batches: never faster than the backend's read
+     * rate (a token bucket), and every {@link Settings#minPollInterval()} while statuses change, doubling up to
+     * {@link Settings#maxPollInterval()} while they do not. New runs and stop requests bring the next poll
+     * forward to at most the minimum interval after the last one, once — they never add polls.
+     */
     private final class Poller {
         private final Observation.Polling polling;
+        private final RateLimiter<Object> reads;
         private final Set<Tracked> followed = ConcurrentHashMap.newKeySet();
         private final Object signal = new Object();
+        private final long minInterval = settings.minPollInterval().toNanos();
         private Thread thread;
         private volatile boolean running = true;
+        // guarded by signal
+        private long lastPollStart = System.nanoTime() - minInterval;
+        private long nextPollAt = Long.MAX_VALUE;
+        private boolean soon;
+        // poller thread only
+        private boolean failing;
 
         Poller(Observation.Polling polling) {
             this.polling = polling;
+            double rate = settings.statusReadsPerSecond() > 0 ? settings.statusReadsPerSecond()
+                    : polling.readsPerSecond();
+            this.reads = RateLimiter.smoothBuilder(interval(rate)).build();
         }
 
         void add(Tracked t) {
             followed.add(t);
+            soon();
             synchronized (signal) {
-                if (thread == null) {
+                if (thread == null && running) {
                     thread = new Thread(this::loop, "flowport-" + backend.name() + "-poller");
                     thread.setDaemon(true);
                     thread.start();
                 }
-                signal.notifyAll();
+                signal.notifyAll(); // an idle poller waits without a deadline; this only makes it look at nextPollAt
             }
         }
 
@@ -441,57 +855,95 @@ public final class BackendLifecycle implements AutoCloseable {
             followed.remove(t);
         }
 
-        void stop() {
-            running = false;
+        /** Brings the next poll forward to the minimum interval after the last one. */
+        void soon() {
             synchronized (signal) {
+                soon = true;
+                long at = lastPollStart + minInterval;
+                if (at - nextPollAt < 0) {
+                    nextPollAt = at;
+                    signal.notifyAll();
+                }
+            }
+        }
+
+        void stop() {
+            synchronized (signal) {
+                running = false;
                 signal.notifyAll();
+                if (thread != null) {
+                    thread.interrupt();
+                }
             }
         }
 
         private void loop() {
-            long interval = settings.minPollInterval().toNanos();
-            while (running) {
-                List<Tracked> batch = new ArrayList<>(followed);
-                if (batch.isEmpty()) {
+            long interval = minInterval;
+            try {
+                while (running) {
                     synchronized (signal) {
-                        while (running && followed.isEmpty()) {
-                            try {
+                        while (running && (followed.isEmpty() || System.nanoTime() - nextPollAt < 0)) {
+                            if (followed.isEmpty()) {
                                 signal.wait();
-                            } catch (InterruptedException e) {
-                                return;
+                            } else {
+                                TimeUnit.NANOSECONDS.timedWait(signal, nextPollAt - System.nanoTime());
                             }
                         }
+                        if (!running) {
+                            return;
+                        }
+                        lastPollStart = System.nanoTime();
+                        soon = false;
                     }
-                    // a new run: look at it soon, not after a long idle interval
-                    interval = settings.minPollInterval().toNanos();
-                    sleep(interval);
-                    continue;
+                    boolean changed = pollAll(new ArrayList<>(followed));
+                    synchronized (signal) {
+                        interval = changed || soon ? minInterval
+                                : Math.min(settings.maxPollInterval().toNanos(), interval * 2);
+                        nextPollAt = lastPollStart + interval;
+                    }
                 }
-                boolean changed = pollAll(batch);
-                interval = changed ? settings.minPollInterval().toNanos()
-                        : Math.min(settings.maxPollInterval().toNanos(), interval * 2);
-                sleep(interval);
+            } catch (InterruptedException e) {
+                // closing
             }
         }
 
-        private boolean pollAll(List<Tracked> all) {
+        /**
+         * Reads the status of every run; true when the next poll should come soon: a status changed, or a run is
+         * being stopped (its end is near and its caller waits for it).
+         */
+        private boolean pollAll(List<Tracked> all) throws InterruptedException {
             boolean changed = false;
+            boolean anyFailed = false;
             int max = Math.max(1, polling.maxBatch());
-            for (int from = 0; from < all.size(); from += max) {
-                List<Tracked> batch = all.subList(from, Math.min(all.size(), from + max));
+            for (int from = 0; from < all.size() && running; from += max) {
+                List<Tracked> batch = new ArrayList<>(max);
+                for (Tracked t : all.subList(from, Math.min(all.size(), from + max))) {
+                    if (t.done) {
+                        followed.remove(t); // ended while it was being added
+                    } else {
+                        batch.add(t);
+                    }
+                }
+                if (batch.isEmpty()) {
+                    continue;
+                }
                 List<Launch> launches = new ArrayList<>(batch.size());
                 for (Tracked t : batch) {
                     launches.add(t.launch);
                 }
+                reads.acquirePermit();
                 Map<String, RunStatus> statuses;
                 try {
                     statuses = polling.describe(launches);
                 } catch (RuntimeException e) {
-                    // transient or not, the next poll tries again; runs stuck for good hit their start timeout
-                    LOG.debug("{}: status read of {} runs failed: {}", backend.name(), launches.size(), e.toString());
+                    anyFailed = true;
+                    readFailed(batch, e);
                     continue;
                 }
                 for (Tracked t : batch) {
+                    if (t.stopSent) {
+                        changed = true;
+                    }
                     RunStatus s = statuses.get(t.launch.id());
                     if (s == null) {
                         onMissing(t);
@@ -503,22 +955,38 @@ public final class BackendLifecycle implements AutoCloseable {
                     }
                 }
             }
+            if (failing && !anyFailed && !all.isEmpty()) {
+                failing = false;
+                LOG.info("{}: status reads work again", backend.name());
+            }
             return changed;
         }
 
-        private void sleep(long nanos) {
-            synchronized (signal) {
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(signal, nanos);
-                } catch (InterruptedException e) {
-                    running = false;
+        /** Status reads that fail for longer than the deadline end their runs Crashed; one WARN per episode. */
+        private void readFailed(List<Tracked> batch, RuntimeException e) {
+            if (!failing) {
+                failing = true;
+                LOG.warn("{}: status read of {} runs failed: {}; runs whose status cannot be read for {} end Crashed",
+                        backend.name(), batch.size(), e.toString(), settings.statusFailureDeadline());
+            } else {
+                LOG.debug("{}: status read of {} runs failed again: {}", backend.name(), batch.size(), e.toString());
+            }
+            long now = System.nanoTime();
+            long deadline = settings.statusFailureDeadline().toNanos();
+            for (Tracked t : batch) {
+                if (t.failingSince == 0) {
+                    t.failingSince = now;
+                } else if (now - t.failingSince >= deadline) {
+                    finish(t, State.crashed("could not read the status of " + t.launch.id() + " from "
+                            + backend.name() + " for " + settings.statusFailureDeadline() + "; last error: "
+                            + e.getMessage(), e), t.launch);
                 }
             }
         }
     }
 
     /**
-     * Tuning of the lifecycle.
+     * Tuning of the lifecycle. Build with {@link #builder()} or start from {@link #defaults()}.
      *
      * @param launchDeadline          total time for launch retries (throttling, 5xx)
      * @param startTimeout            a run still provisioning or pending after this is stopped and Crashed
@@ -528,11 +996,18 @@ public final class BackendLifecycle implements AutoCloseable {
      * @param missingPollsBeforeCrash a run absent from this many status reads in a row is Crashed
      * @param launchesPerSecond       client-side pacing of launches (0 = none); keeps bursts under a quota
      * @param backoff                 retry delays
-     * @param threads                 threads for launches, stops and timers (no thread is held per run)
+     * @param threads                 threads of the I/O pool: definitions, launches, stops, log reads (no thread
+     *                                is held per run)
+     * @param statusReadsPerSecond    most batched status calls per second (0 = the backend's
+     *                                {@link Observation.Polling#readsPerSecond()})
+     * @param statusFailureDeadline   a run whose status reads keep failing this long ends Crashed
+     * @param stopOnClose             whether {@link BackendLifecycle#close()} stops the units of runs in flight
+     *                                (default: they are left running, to be found and resumed by label)
      */
     public record Settings(Duration launchDeadline, Duration startTimeout, Duration stopTimeout,
                            Duration minPollInterval, Duration maxPollInterval, int missingPollsBeforeCrash,
-                           double launchesPerSecond, Backoff backoff, int threads) {
+                           double launchesPerSecond, Backoff backoff, int threads, double statusReadsPerSecond,
+                           Duration statusFailureDeadline, boolean stopOnClose) {
 
         /** Validates every setting and reports all problems in one {@link ConfigurationException}. */
         public Settings {
@@ -542,6 +1017,7 @@ public final class BackendLifecycle implements AutoCloseable {
             positive(stopTimeout, "stopTimeout", problems);
             positive(minPollInterval, "minPollInterval", problems);
             positive(maxPollInterval, "maxPollInterval", problems);
+            positive(statusFailureDeadline, "statusFailureDeadline", problems);
             if (minPollInterval != null && maxPollInterval != null && maxPollInterval.compareTo(minPollInterval) < 0) {
                 problems.add("maxPollInterval (" + maxPollInterval + ") must be >= minPollInterval ("
                         + minPollInterval + ")");
@@ -549,13 +1025,19 @@ public final class BackendLifecycle implements AutoCloseable {
             if (missingPollsBeforeCrash < 1) {
                 problems.add("missingPollsBeforeCrash must be >= 1, was " + missingPollsBeforeCrash);
             }
-            if (launchesPerSecond < 0) {
+            if (!(launchesPerSecond >= 0) || Double.isInfinite(launchesPerSecond)) {
                 problems.add("launchesPerSecond must be >= 0 (0 = unpaced), was " + launchesPerSecond);
+            }
+            if (!(statusReadsPerSecond >= 0) || Double.isInfinite(statusReadsPerSecond)) {
+                problems.add("statusReadsPerSecond must be >= 0 (0 = the backend's documented rate), was "
+                        + statusReadsPerSecond);
             }
             if (threads < 1) {
                 problems.add("threads must be >= 1, was " + threads);
             }
-            Objects.requireNonNull(backoff, "backoff");
+            if (backoff == null) {
+                problems.add("backoff is required");
+            }
             if (!problems.isEmpty()) {
                 throw new ConfigurationException("BackendLifecycle.Settings", problems);
             }
@@ -567,47 +1049,164 @@ public final class BackendLifecycle implements AutoCloseable {
             }
         }
 
-        /** Defaults for a cloud platform: 5 min launch deadline, 10 min start timeout, polls 2 s – 30 s. */
+        /**
+         * Defaults for a cloud platform: 5 min launch deadline, 10 min start timeout, 2 min stop timeout, polls
+         * every 2 s – 30 s at the backend's read rate, status reads failing for 5 min crash the run, 4 I/O threads.
+         */
         public static Settings defaults() {
             return new Settings(Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(2),
                     Duration.ofSeconds(2), Duration.ofSeconds(30), 3, 0,
-                    new Backoff(Duration.ofMillis(200), Duration.ofSeconds(20)), 4);
+                    new Backoff(Duration.ofMillis(200), Duration.ofSeconds(20)), 4, 0, Duration.ofMinutes(5),
+                    false);
+        }
+
+        /** A builder starting from {@link #defaults()}. */
+        public static Builder builder() {
+            return defaults().toBuilder();
+        }
+
+        /** A builder holding these settings. */
+        public Builder toBuilder() {
+            return new Builder(this);
         }
 
         /** A copy with other poll intervals. */
         public Settings withPollIntervals(Duration min, Duration max) {
-            return new Settings(launchDeadline, startTimeout, stopTimeout, min, max, missingPollsBeforeCrash,
-                    launchesPerSecond, backoff, threads);
+            return toBuilder().pollIntervals(min, max).build();
         }
 
         /** A copy with another start timeout. */
         public Settings withStartTimeout(Duration timeout) {
-            return new Settings(launchDeadline, timeout, stopTimeout, minPollInterval, maxPollInterval,
-                    missingPollsBeforeCrash, launchesPerSecond, backoff, threads);
+            return toBuilder().startTimeout(timeout).build();
         }
 
         /** A copy with another launch deadline and backoff. */
         public Settings withLaunchRetries(Duration deadline, Backoff retryBackoff) {
-            return new Settings(deadline, startTimeout, stopTimeout, minPollInterval, maxPollInterval,
-                    missingPollsBeforeCrash, launchesPerSecond, retryBackoff, threads);
+            return toBuilder().launchDeadline(deadline).backoff(retryBackoff).build();
         }
 
         /** A copy with client-side launch pacing. */
         public Settings withLaunchesPerSecond(double rate) {
-            return new Settings(launchDeadline, startTimeout, stopTimeout, minPollInterval, maxPollInterval,
-                    missingPollsBeforeCrash, rate, backoff, threads);
+            return toBuilder().launchesPerSecond(rate).build();
         }
 
-        /** A copy with another number of threads for launches, stops and timers. */
+        /** A copy with another number of I/O threads. */
         public Settings withThreads(int count) {
-            return new Settings(launchDeadline, startTimeout, stopTimeout, minPollInterval, maxPollInterval,
-                    missingPollsBeforeCrash, launchesPerSecond, backoff, count);
+            return toBuilder().threads(count).build();
         }
 
         /** A copy with another stop timeout. */
         public Settings withStopTimeout(Duration timeout) {
-            return new Settings(launchDeadline, startTimeout, timeout, minPollInterval, maxPollInterval,
-                    missingPollsBeforeCrash, launchesPerSecond, backoff, threads);
+            return toBuilder().stopTimeout(timeout).build();
+        }
+
+        /** Builds {@link Settings}; {@link #build()} validates. */
+        public static final class Builder {
+            private Duration launchDeadline;
+            private Duration startTimeout;
+            private Duration stopTimeout;
+            private Duration minPollInterval;
+            private Duration maxPollInterval;
+            private int missingPollsBeforeCrash;
+            private double launchesPerSecond;
+            private Backoff backoff;
+            private int threads;
+            private double statusReadsPerSecond;
+            private Duration statusFailureDeadline;
+            private boolean stopOnClose;
+
+            private Builder(Settings s) {
+                launchDeadline = s.launchDeadline;
+                startTimeout = s.startTimeout;
+                stopTimeout = s.stopTimeout;
+                minPollInterval = s.minPollInterval;
+                maxPollInterval = s.maxPollInterval;
+                missingPollsBeforeCrash = s.missingPollsBeforeCrash;
+                launchesPerSecond = s.launchesPerSecond;
+                backoff = s.backoff;
+                threads = s.threads;
+                statusReadsPerSecond = s.statusReadsPerSecond;
+                statusFailureDeadline = s.statusFailureDeadline;
+                stopOnClose = s.stopOnClose;
+            }
+
+            /** Total time for launch retries. */
+            public Builder launchDeadline(Duration value) {
+                launchDeadline = value;
+                return this;
+            }
+
+            /** A run still provisioning or pending after this is stopped and Crashed. */
+            public Builder startTimeout(Duration value) {
+                startTimeout = value;
+                return this;
+            }
+
+            /** How long to wait for the platform to confirm a stop. */
+            public Builder stopTimeout(Duration value) {
+                stopTimeout = value;
+                return this;
+            }
+
+            /** Poll interval while statuses change, and the longest one while they do not. */
+            public Builder pollIntervals(Duration min, Duration max) {
+                minPollInterval = min;
+                maxPollInterval = max;
+                return this;
+            }
+
+            /** A run absent from this many status reads in a row is Crashed. */
+            public Builder missingPollsBeforeCrash(int value) {
+                missingPollsBeforeCrash = value;
+                return this;
+            }
+
+            /** Client-side pacing of launches (0 = none). */
+            public Builder launchesPerSecond(double value) {
+                launchesPerSecond = value;
+                return this;
+            }
+
+            /** Retry delays. */
+            public Builder backoff(Backoff value) {
+                backoff = value;
+                return this;
+            }
+
+            /** Threads of the I/O pool. */
+            public Builder threads(int value) {
+                threads = value;
+                return this;
+            }
+
+            /** Most batched status calls per second (0 = the backend's documented rate). */
+            public Builder statusReadsPerSecond(double value) {
+                statusReadsPerSecond = value;
+                return this;
+            }
+
+            /** A run whose status reads keep failing this long ends Crashed. */
+            public Builder statusFailureDeadline(Duration value) {
+                statusFailureDeadline = value;
+                return this;
+            }
+
+            /** Whether closing stops the units of runs in flight. */
+            public Builder stopOnClose(boolean value) {
+                stopOnClose = value;
+                return this;
+            }
+
+            /**
+             * The settings.
+             *
+             * @throws ConfigurationException listing every invalid setting
+             */
+            public Settings build() {
+                return new Settings(launchDeadline, startTimeout, stopTimeout, minPollInterval, maxPollInterval,
+                        missingPollsBeforeCrash, launchesPerSecond, backoff, threads, statusReadsPerSecond,
+                        statusFailureDeadline, stopOnClose);
+            }
         }
     }
 }

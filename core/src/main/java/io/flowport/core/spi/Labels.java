@@ -35,11 +35,6 @@ public final class Labels {
      * {@code [A-Za-z0-9._-]}, starting and ending with an alphanumeric character.
      */
     public static String safeValue(String raw) {
-        String s = raw.replaceAll("[^A-Za-z0-9._-]", "-");
-        if (s.length() > 63) {
-            s = s.substring(0, 63);
-        }
-        s = s.replaceAll("^[^A-Za-z0-9]+", "").replaceAll("[^A-Za-z0-9]+$", "");
-        return s.isEmpty() ? "x" : s;
+        return Names.sanitize(raw, Names.LABEL_VALUE);
     }
 }

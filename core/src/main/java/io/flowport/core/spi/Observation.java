@@ -13,6 +13,15 @@ public sealed interface Observation permits Observation.Polling, Observation.Wat
         int maxBatch();
 
         /**
+         * The platform's documented sustained rate for the status call, in calls per second (ECS
+         * {@code DescribeTasks}: 20). The lifecycle never reads status faster, whatever the launch rate;
+         * {@link BackendLifecycle.Settings#statusReadsPerSecond()} overrides it. Default 10.
+         */
+        default double readsPerSecond() {
+            return 10;
+        }
+
+        /**
          * The status of each launch, by {@link io.flowport.core.spi.Launch#id()}. A launch the platform does not
          * know (any more) is left out. Blocking.
          */

@@ -78,7 +78,9 @@ public abstract class BackendContractTest {
                             .as("unit %s of run %s is still %s after the test", f.launch().id(),
                                     f.launch().flowRunId(), f.status().phase())
                             .isTrue();
-                    backend.delete(f.launch());
+                    if (backend.supportsDelete()) {
+                        backend.delete(f.launch());
+                    }
                 }
             }
         } finally {
@@ -192,7 +194,68 @@ public abstract class BackendContractTest {
     }
 
     @Test
+    void cancellingTheFutureOfARunStopsItsUnit() throws Exception {
+        Submitted s = submit(FlowRun.create());
+        start(s.launch());
+        assertThat(s.result().cancel(true)).isTrue();
+        await().atMost(30, TimeUnit.SECONDS).until(() -> statusOf(s.launch()).isFinished());
+        await().atMost(30, TimeUnit.SECONDS).until(() -> lifecycle.inFlight() == 0);
+    }
+
+    @Test
+    void theListenerSeesTheUnitLaunchedRunningAndFinished() throws Exception {
+        List<io.flowport.core.RunPhase> phases = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Submitted s = submit(FlowRun.builder().listener(new io.flowport.core.FlowRunListener() {
+            @Override
+            public void runPhaseChanged(FlowRun run, io.flowport.core.PhaseChange change) {
+                phases.add(change.phase());
+            }
+        }).build());
+        start(s.launch());
+        await().atMost(30, TimeUnit.SECONDS).until(() -> phases.contains(io.flowport.core.RunPhase.RUNNING));
+        exit(s.launch(), 0);
+        FlowRunResult r = s.await();
+        assertThat(phases).startsWith(io.flowport.core.RunPhase.PREPARED, io.flowport.core.RunPhase.LAUNCHED)
+                .contains(io.flowport.core.RunPhase.RUNNING).endsWith(io.flowport.core.RunPhase.FINISHED);
+        assertThat(r.phases()).extracting(io.flowport.core.PhaseChange::phase).isEqualTo(phases);
+    }
+
+    @Test
+    void closingTheLifecycleEndsRunsInFlightAndResumeFollowsThemAgain() throws Exception {
+        FlowRun run = FlowRun.create();
+        Submitted s = submit(run);
+        start(s.launch());
+        lifecycle.close();
+        FlowRunResult closed = s.result().get(5, TimeUnit.SECONDS);
+        assertThat(closed.state().type()).isEqualTo(StateType.CRASHED);
+        assertThat(closed.state().message()).contains("left running");
+
+        lifecycle = new BackendLifecycle(backend, settings());
+        Flow flow = flow();
+        CompletableFuture<FlowRunResult> resumed = lifecycle.resume(flow, run, new LaunchRequest(run.id(),
+                flow.name(), flow.commandSpec().orElseThrow().command(), Map.of("FLOWPORT__FLOW_RUN_ID", run.id()),
+                Labels.forRun(run.id(), flow.name()), run.id()));
+        await().atMost(30, TimeUnit.SECONDS).until(() -> lifecycle.inFlight() == 1);
+        exit(s.launch(), 0);
+        FlowRunResult r = resumed.get(60, TimeUnit.SECONDS);
+        assertThat(r.state().type()).isEqualTo(StateType.SUCCESS);
+        assertThat(backend.find(Map.of(Labels.FLOW_RUN_ID, Labels.safeValue(run.id())))).hasSize(1);
+    }
+
+    @Test
+    void aFailedRunsLogTailIsReadable() throws Exception {
+        Submitted s = submit(FlowRun.create());
+        start(s.launch());
+        exit(s.launch(), 1);
+        FlowRunResult r = s.await();
+        assertThat(r.logs().tail(5)).hasSizeLessThanOrEqualTo(5);
+        assertThat(r.logs().location()).isNotBlank();
+    }
+
+    @Test
     void finishedUnitsAreFoundByLabelAndDeletedAfterTheirTtl() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(backend.supportsDelete(), backend.name()
+                + " removes finished units by itself: nothing to delete (see unitsThatVanishByThemselvesAreNotDeletable)");
         Submitted done = submit(FlowRun.create());
         start(done.launch());
         exit(done.launch(), 0);
@@ -211,6 +274,20 @@ public abstract class BackendContractTest {
 
         exit(running.launch(), 0);
         running.await();
+    }
+
+    @Test
+    void unitsThatVanishByThemselvesAreNotDeletable() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(backend.supportsDelete(), backend.name()
+                + " deletes finished units (see finishedUnitsAreFoundByLabelAndDeletedAfterTheirTtl)");
+        Submitted done = submit(FlowRun.create());
+        start(done.launch());
+        exit(done.launch(), 0);
+        done.await();
+        assertThat(backend.find(Map.of(Labels.FLOW_RUN_ID, Labels.safeValue(done.launch().flowRunId()))))
+                .allSatisfy(f -> assertThat(f.deletable()).isFalse());
+        Clock later = Clock.fixed(Instant.now().plus(Duration.ofHours(2)), ZoneOffset.UTC);
+        assertThat(BackendCleaner.deleteFinished(backend, MANAGED, Duration.ofHours(1), later)).isEmpty();
     }
 
     /** The current status of a unit, read through the backend's own observation. */

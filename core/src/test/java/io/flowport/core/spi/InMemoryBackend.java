@@ -25,6 +25,14 @@ final class InMemoryBackend implements Backend, Observation.Polling {
     final AtomicInteger describeCalls = new AtomicInteger();
     final AtomicInteger prepareCalls = new AtomicInteger();
     final AtomicInteger maxDescribeBatch = new AtomicInteger();
+    final AtomicInteger stopCalls = new AtomicInteger();
+    final AtomicInteger fullLogReads = new AtomicInteger();
+    /** When each describe call started (nanoTime). */
+    final java.util.Queue<Long> describeTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Describe calls fail with this while set. */
+    volatile RuntimeException describeFailure;
+    /** Log reads of these units block this long. */
+    final Map<String, java.time.Duration> slowLogs = new ConcurrentHashMap<>();
     volatile int throttleNextLaunches;
     volatile int loseNextLaunchAnswers;
     private final AtomicInteger seq = new AtomicInteger();
@@ -83,9 +91,21 @@ final class InMemoryBackend implements Backend, Observation.Polling {
         return 100;
     }
 
+    volatile double readsPerSecond = 100;
+
+    @Override
+    public double readsPerSecond() {
+        return readsPerSecond;
+    }
+
     @Override
     public Map<String, RunStatus> describe(List<Launch> launches) {
         describeCalls.incrementAndGet();
+        describeTimes.add(System.nanoTime());
+        RuntimeException failure = describeFailure;
+        if (failure != null) {
+            throw failure;
+        }
         maxDescribeBatch.accumulateAndGet(launches.size(), Math::max);
         if (launches.size() > maxBatch()) {
             throw new IllegalArgumentException("batch of " + launches.size() + " exceeds " + maxBatch());
@@ -102,6 +122,7 @@ final class InMemoryBackend implements Backend, Observation.Polling {
 
     @Override
     public void stop(Launch launch, String reason) {
+        stopCalls.incrementAndGet();
         Unit u = units.get(launch.id());
         if (u != null && !u.status.isFinished()) {
             finish(u, RunStatus.finished(State.of(io.flowport.core.StateType.CANCELLED, "stopped: " + reason),
@@ -113,9 +134,34 @@ final class InMemoryBackend implements Backend, Observation.Polling {
 
     @Override
     public RunLogs logs(Launch launch) {
+        java.time.Duration slow = slowLogs.get(launch.id());
+        if (slow != null) {
+            try {
+                Thread.sleep(slow.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         List<String> lines = new ArrayList<>(List.of("hello from " + launch.id()));
         lines.addAll(extraLogLines.getOrDefault(launch.id(), List.of()));
-        return RunLogs.of("memory:" + launch.id(), lines);
+        RunLogs all = RunLogs.of("memory:" + launch.id(), lines);
+        return new RunLogs() {
+            @Override
+            public List<String> lines() {
+                fullLogReads.incrementAndGet();
+                return all.lines();
+            }
+
+            @Override
+            public List<String> tail(int maxLines) {
+                return lines.subList(Math.max(0, lines.size() - maxLines), lines.size());
+            }
+
+            @Override
+            public String location() {
+                return all.location();
+            }
+        };
     }
 
     @Override

@@ -413,7 +413,17 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
      */
     public List<String> deregisterOldRevisions(Flow flow, int keep) {
         checkValid(flow);
-        return ((EcsBackend) lifecycle().backend()).deregisterOldRevisions(familyFor(flow), keep);
+        return backend().deregisterOldRevisions(familyFor(flow), keep);
+    }
+
+    /** The ECS backend of this environment (created on first use). */
+    EcsBackend backend() {
+        return (EcsBackend) lifecycle().backend();
+    }
+
+    /** How many runs of this environment are in flight. */
+    int runsInFlight() {
+        return lifecycle().inFlight();
     }
 
     @Override

@@ -40,7 +40,7 @@ class CloudWatchLogsTest {
     }
 
     private Launch launched(String runId) {
-        EcsBackend backend = (EcsBackend) env.lifecycle().backend();
+        EcsBackend backend = env.backend();
         return await().atMost(20, TimeUnit.SECONDS).until(() -> {
             var found = backend.find(Map.of(Labels.FLOW_RUN_ID, runId));
             return found.isEmpty() ? null : found.get(0).launch();
@@ -54,7 +54,7 @@ class CloudWatchLogsTest {
         CompletableFuture<FlowRunResult> result = env.submit(FLOW, run);
         Launch launch = launched(run.id());
         server.start(launch.id());
-        RunLogs logs = env.lifecycle().backend().logs(launch);
+        RunLogs logs = env.backend().logs(launch);
         assertThat(logs.lines()).isEmpty(); // the stream does not exist yet
         server.log(launch.id(), "starting");
         assertThat(logs.lines()).containsExactly("starting");

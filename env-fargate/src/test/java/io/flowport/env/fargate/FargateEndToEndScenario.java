@@ -74,7 +74,7 @@ abstract class FargateEndToEndScenario {
         Flow f = flow("again", "exit 0");
         environment().setup(f);
         environment().setup(f);
-        EcsBackend backend = (EcsBackend) environment().lifecycle().backend();
+        EcsBackend backend = environment().backend();
         assertThat(backend.prepare(f).created()).isFalse();
         FlowRun run = FlowRun.create();
         assertThat(environment().execute(f, run).isSuccess()).isTrue();

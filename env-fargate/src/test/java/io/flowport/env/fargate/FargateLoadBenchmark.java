@@ -98,7 +98,7 @@ public final class FargateLoadBenchmark {
         int peakInFlight = 0;
         int peakThreads = 0;
         while (!done.await(3, TimeUnit.SECONDS)) {
-            int inFlight = env.lifecycle().inFlight();
+            int inFlight = env.runsInFlight();
             long heap = usedHeapAfterGc();
             if (inFlight >= 1000) {
                 worstHeapPerRun = Math.max(worstHeapPerRun, (heap - baseline) / (double) inFlight);

@@ -66,7 +66,7 @@ class TaskDefinitionReuseTest extends WithLocalAws {
         // a fresh environment (as in another process) with the variables and secrets in another order
         FargateTaskEnvironment other = env(settings(container("img:1", true)));
         other.setup(FLOW);
-        Definition d = ((EcsBackend) other.lifecycle().backend()).prepare(FLOW);
+        Definition d = other.backend().prepare(FLOW);
         assertThat(d.created()).isFalse();
         assertThat(d.id()).endsWith("task-definition/flowport-etl:1");
         assertThat(server.calls("RegisterTaskDefinition")).isEqualTo(1);
@@ -81,8 +81,8 @@ class TaskDefinitionReuseTest extends WithLocalAws {
         second.setup(FLOW);
         second.setup(FLOW);
         assertThat(server.revisions("flowport-etl")).isEqualTo(2);
-        Definition d1 = ((EcsBackend) first.lifecycle().backend()).prepare(FLOW);
-        Definition d2 = ((EcsBackend) second.lifecycle().backend()).prepare(FLOW);
+        Definition d1 = first.backend().prepare(FLOW);
+        Definition d2 = second.backend().prepare(FLOW);
         assertThat(d1.contentHash()).isNotEqualTo(d2.contentHash());
         assertThat(d2.id()).endsWith(":2");
         assertThat(server.calls("RegisterTaskDefinition")).isEqualTo(2);

@@ -188,12 +188,9 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
         if (run.cancellation().isCancelled()) {
             return State.cancelled(run.cancellation().reason());
         }
-        State reported = null;
-        for (int i = lines.size() - 1; i >= 0 && reported == null; i--) {
-            reported = Runner.parseResultLine(lines.get(i));
-        }
-        if (reported != null) {
-            return reported;
+        java.util.Optional<State> reported = RunnerSettings.reportedState(lines);
+        if (reported.isPresent()) {
+            return reported.get();
         }
         if (exit == 0) {
             return State.success("process exited with code 0");

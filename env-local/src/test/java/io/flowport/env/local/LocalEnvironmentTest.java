@@ -65,6 +65,31 @@ class LocalEnvironmentTest {
     }
 
     @Test
+    void anErrorInTheRunStillRunsOnExitAndReachesTheCaller() {
+        Executor outOfMemory = (flow, run) -> {
+            throw new OutOfMemoryError("test: heap exhausted");
+        };
+        Environment env = withCallbacks().executor(outOfMemory).build();
+        assertThatThrownBy(() -> env.execute(ok, FlowRun.create()))
+                .isInstanceOf(OutOfMemoryError.class).hasMessage("test: heap exhausted");
+        assertThat(events).containsExactly("start:ok", "exit:" + StateType.CRASHED);
+    }
+
+    @Test
+    void anErrorInOnStartStillRunsOnExitAndReachesTheCaller() {
+        Environment env = LocalEnvironment.builder()
+                .onStart(run -> {
+                    throw new AssertionError("precondition broken");
+                })
+                .onExit((run, result) -> events.add("exit:" + result.state().type()))
+                .build();
+        assertThatThrownBy(() -> env.execute(ok, FlowRun.create()))
+                .isInstanceOf(AssertionError.class).hasMessage("precondition broken");
+        assertThat(taskRuns).hasValue(0);
+        assertThat(events).containsExactly("exit:" + StateType.FAILED);
+    }
+
+    @Test
     void onExitRunsAfterAFailedRun() {
         FlowRunResult r = withCallbacks().build().execute(failing, FlowRun.create());
         assertThat(r.state().type()).isEqualTo(StateType.FAILED);
