@@ -79,9 +79,14 @@ public final class CloudLoggingRunLogs implements RunLogs {
      * The last {@code maxLines} lines, oldest first: read newest first, one call per 1,000 lines.
      *
      * @throws io.flowport.core.FlowportException if Cloud Logging refuses the read
+     * @throws IllegalArgumentException            if {@code maxLines} is negative
      */
+    @Override
     public List<String> tail(int maxLines) {
-        if (client == null || maxLines <= 0) {
+        if (maxLines < 0) {
+            throw new IllegalArgumentException("maxLines must be >= 0, was " + maxLines);
+        }
+        if (client == null || maxLines == 0) {
             return List.of();
         }
         List<String> newestFirst = new ArrayList<>();

@@ -68,7 +68,7 @@ import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -106,6 +106,8 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
     /** How far before the oldest followed run a listing still looks (clock skew between us and Cloud Run). */
     private static final Duration SKEW = Duration.ofMinutes(5);
     private static final Duration REMEMBER_FOR = Duration.ofHours(24);
+    /** How often a job kept because an execution of it still ran is looked at again (keepJob=false). */
+    private static final int RECHECKS = 6;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CloudRunJobEnvironment env;
@@ -127,7 +129,8 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
     private final Map<String, JobUse> uses = new ConcurrentHashMap<>();
     private final Map<String, String> logUris = new ConcurrentHashMap<>();
     private final Map<String, List<Task>> failedTasks = new ConcurrentHashMap<>();
-    private final ExecutorService cleanup;
+    private final ScheduledExecutorService cleanup;
+    private final Duration recheck;
 
     private CloudRunBackend(CloudRunJobEnvironment env, String project, String region, JobsClient jobs,
                             ExecutionsClient executions, TasksClient tasks, LoggingClient logging) {
@@ -140,7 +143,8 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
         this.logging = logging;
         this.reads = new Pacer(env.readsPerSecond());
         AtomicInteger seq = new AtomicInteger();
-        this.cleanup = Executors.newSingleThreadExecutor(r -> {
+        this.recheck = env.operationPollInterval().multipliedBy(10);
+        this.cleanup = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "flowport-cloud-run-cleanup-" + seq.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -588,7 +592,11 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
         return 100_000;
     }
 
-    /** The pace of status reads per second (Cloud Run's Admin API read quota by default). */
+    /**
+     * The pace of status reads per second ({@code readsPerSecond}, Cloud Run's Admin API read quota by default).
+     * The lifecycle paces its polls at this rate; each page read here is paced at it too.
+     */
+    @Override
     public double readsPerSecond() {
         return env.readsPerSecond();
     }
@@ -789,20 +797,29 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
     }
 
     /**
-     * Ends a run of {@code jobId}; after the last one, deletes the job unless an execution of it (started
-     * elsewhere) is still running. Never throws: a job that cannot be deleted now is logged and left.
+     * Ends a run of {@code jobId}; after the last one, deletes the job unless an execution of it is still running
+     * (started elsewhere, or a cancelled one not stopped yet): then it looks again a few times, after 10, 20, …
+     * operation poll intervals. Never throws: a job that cannot be deleted now is logged and left.
      */
     void releaseJob(String jobId) {
         JobUse u = use(jobId);
         if (u.users.decrementAndGet() > 0) {
             return;
         }
+        deleteIfUnused(jobId, 0);
+    }
+
+    private void deleteIfUnused(String jobId, int attempt) {
+        JobUse u = use(jobId);
         u.lock.writeLock().lock();
         try {
             if (u.users.get() > 0) {
                 return; // a run came in meanwhile: it needs the job
             }
-            deleteJobIfIdle(jobId);
+            if (!deleteJobIfIdle(jobId) && attempt < RECHECKS) {
+                cleanup.schedule(() -> deleteIfUnused(jobId, attempt + 1),
+                        recheck.multipliedBy(attempt + 1).toNanos(), TimeUnit.NANOSECONDS);
+            }
         } catch (RuntimeException e) {
             LOG.warn("cloud-run: could not delete job {} after its last run: {}", jobPath(jobId), e.getMessage());
         } finally {
@@ -810,16 +827,17 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
         }
     }
 
-    private void deleteJobIfIdle(String jobId) {
+    /** Deletes the job if no execution of it runs; false if one still does (look again later). */
+    private boolean deleteJobIfIdle(String jobId) {
         String name = jobPath(jobId);
         Job job = getJob(name);
         verified.remove(jobId);
         if (job == null) {
-            return;
+            return true;
         }
         if (!"flowport".equals(job.getLabelsMap().get(JobSpec.MANAGED_BY))) {
             LOG.warn("cloud-run: job {} is not Flowport's; not deleting it", name);
-            return;
+            return true;
         }
         int running = 0;
         String pageToken = "";
@@ -833,8 +851,8 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
             pageToken = page.getNextPageToken();
         } while (!pageToken.isEmpty());
         if (running > 0) {
-            LOG.info("cloud-run: keeping job {}: {} execution(s) of it still running elsewhere", name, running);
-            return;
+            LOG.info("cloud-run: keeping job {} for now: {} execution(s) of it still running", name, running);
+            return false;
         }
         try {
             await(jobs.deleteJobOperationCallable().futureCall(DeleteJobRequest.newBuilder().setName(name).build()),
@@ -845,6 +863,7 @@ public final class CloudRunBackend implements Backend, Observation.Polling, Auto
                 throw GoogleErrors.map("DeleteJob " + name, e);
             }
         }
+        return true;
     }
 
     /** Where job releases run (they may block on DeleteJob). */

@@ -444,22 +444,57 @@ public final class CloudRunJobEnvironment extends BackendEnvironment {
      */
     @Override
     public CompletableFuture<FlowRunResult> submit(Flow flow, FlowRun run) {
-        if (keepJob) {
-            return super.submit(flow, run);
-        }
+        return keepJob ? super.submit(flow, run) : holdingJob(flow, () -> super.submit(flow, run));
+    }
+
+    /**
+     * Follows a run launched before, or launches it with its first token (see {@link BackendEnvironment#resume}).
+     * With {@code keepJob=false} the job is deleted after the last run of it ends here.
+     *
+     * @throws ConfigurationException for invalid settings or parameters
+     */
+    @Override
+    public CompletableFuture<FlowRunResult> resume(Flow flow, FlowRun run) {
+        return keepJob ? super.resume(flow, run) : holdingJob(flow, () -> super.resume(flow, run));
+    }
+
+    /** Counts the run as a user of its job until its result is there, then releases the job (keepJob=false). */
+    private CompletableFuture<FlowRunResult> holdingJob(Flow flow,
+                                                        java.util.function.Supplier<CompletableFuture<FlowRunResult>> start) {
         checkValid(flow);
         CloudRunBackend b = backend();
         String job = jobNameFor(flow);
         b.acquireJob(job);
         CompletableFuture<FlowRunResult> f;
         try {
-            f = super.submit(flow, run);
+            f = start.get();
         } catch (RuntimeException e) {
             b.releaseJob(job);
             throw e;
         }
+        // cancelling what the caller holds cancels the run, as with the lifecycle's own future
+        CompletableFuture<FlowRunResult> out = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                f.cancel(mayInterruptIfRunning);
+                return super.cancel(mayInterruptIfRunning);
+            }
+        };
         // the release may delete the job (blocking): never on the thread that completes the run
-        return f.whenCompleteAsync((r, e) -> b.releaseJob(job), b.cleanupExecutor());
+        f.whenCompleteAsync((r, e) -> {
+            b.releaseJob(job);
+            if (e != null) {
+                out.completeExceptionally(e);
+            } else {
+                out.complete(r);
+            }
+        }, b.cleanupExecutor());
+        return out;
+    }
+
+    /** How many runs of this environment are in flight (for benchmarks). */
+    int runsInFlight() {
+        return lifecycle().inFlight();
     }
 
     @Override

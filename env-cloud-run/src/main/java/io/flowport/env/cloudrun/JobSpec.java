@@ -14,16 +14,12 @@ import com.google.cloud.run.v2.TaskTemplate;
 import com.google.cloud.run.v2.VpcAccess;
 import io.flowport.core.CommandSpec;
 import io.flowport.core.Flow;
+import io.flowport.core.spi.Names;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -45,6 +41,10 @@ final class JobSpec {
     static final String CONTENT_HASH = "flowport-content-hash";
     private static final List<String> SYSTEM_LABEL_PREFIXES = List.of("run.googleapis.com/",
             "cloud.googleapis.com/", "serving.knative.dev/", "goog-");
+    /** Google Cloud label values are lower case: 63 of {@code [a-z0-9_-]}. */
+    static final Names.Rule GOOGLE_LABEL_VALUE = Names.Rule.of("[^a-z0-9_-]", 63, true, "x");
+    private static final Names.Rule UNBOUNDED_DNS_LABEL = new Names.Rule(Names.DNS_LABEL.forbidden(),
+            Integer.MAX_VALUE, true, Names.DNS_LABEL.fallback());
     private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS,
             true);
 
@@ -213,28 +213,25 @@ final class JobSpec {
     /** SHA-256 of the normalised job's JSON (keys sorted), in hex. */
     static String hash(Map<String, Object> normalised) {
         try {
-            byte[] json = JSON.writeValueAsBytes(normalised);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
-        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+            return Names.sha256Hex(JSON.writeValueAsBytes(normalised));
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot hash a job definition", e);
         }
     }
 
-    /** {@code flowport-<flow name>} as a valid job name (a long one keeps a hash of the flow name). */
+    /**
+     * {@code flowport-<flow name>} as a valid job name (starting with the prefix's letter); a name that would be
+     * cut keeps a hash of the flow name, so that two long names do not share a job.
+     */
     static String defaultJobName(String flowName) {
-        String s = ("flowport-" + flowName).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-")
-                .replaceAll("-{2,}", "-").replaceAll("-+$", "");
-        if (s.length() > 63) {
-            String h = hash(Map.of("flow", flowName)).substring(0, 8);
-            s = s.substring(0, 54).replaceAll("-+$", "") + "-" + h;
-        }
-        return s;
+        String raw = "flowport-" + flowName;
+        String whole = Names.sanitize(raw, UNBOUNDED_DNS_LABEL);
+        return whole.length() <= Names.DNS_LABEL.maxLength() ? whole : Names.unique(raw, flowName, Names.DNS_LABEL, 8);
     }
 
-    /** A label value: lower case letters, digits, underscores and hyphens, at most 63 characters. */
+    /** A Google label value: lower case letters, digits, underscores and hyphens, at most 63 characters. */
     static String labelValue(String raw) {
-        String s = raw.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "-");
-        return s.length() > 63 ? s.substring(0, 63) : s;
+        return Names.sanitize(raw, GOOGLE_LABEL_VALUE);
     }
 
     /** Labels without the content hash and the labels Cloud Run adds itself. */

@@ -75,7 +75,7 @@ public final class CloudRunLoadBenchmark {
             int peakRunning = 0;
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
             while (!done.await(1, TimeUnit.SECONDS)) {
-                peakInFlight = Math.max(peakInFlight, env.lifecycle().inFlight());
+                peakInFlight = Math.max(peakInFlight, env.runsInFlight());
                 peakRunning = Math.max(peakRunning, server.unfinishedExecutions());
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("the benchmark did not finish within 10 minutes");

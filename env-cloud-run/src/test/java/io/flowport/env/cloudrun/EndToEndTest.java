@@ -163,7 +163,7 @@ class EndToEndTest extends WithLocalCloudRun {
     }
 
     @Test
-    void withKeepJobFalseAJobWithAnExecutionRunningElsewhereIsKept() throws Exception {
+    void withKeepJobFalseAJobIsKeptWhileAnExecutionRunsElsewhereAndDeletedAfter() throws Exception {
         Flow flow = command("busy", "exit 0");
         CloudRunJobEnvironment other = env(fixture()); // keeps its job; its run goes on
         FlowRun elsewhere = FlowRun.create();
@@ -178,8 +178,24 @@ class EndToEndTest extends WithLocalCloudRun {
         await().during(Duration.ofMillis(300)).atMost(5, TimeUnit.SECONDS)
                 .until(() -> server.job("flowport-busy") != null);
         assertThat(server.calls("DeleteJob")).isZero();
+
         server.exit(stillRunning.getName(), 0);
         assertThat(running.get(20, TimeUnit.SECONDS).isSuccess()).isTrue();
+        // looked at again a little later: nothing runs any more, so the job goes
+        await().atMost(10, TimeUnit.SECONDS).until(() -> server.job("flowport-busy") == null);
+    }
+
+    @Test
+    void withKeepJobFalseCancellingTheFutureCancelsTheRunAndTheJobGoesOnceItStopped() throws Exception {
+        CloudRunJobEnvironment e = env(fixture().keepJob(false));
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> f = e.submit(command("cancelled", "sleep 600"), run);
+        Execution ex = executionOf(run);
+        server.start(ex.getName());
+        assertThat(f.cancel(true)).isTrue();
+        await().atMost(10, TimeUnit.SECONDS).until(() -> server.calls("CancelExecution") == 1);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> server.job("flowport-cancelled") == null);
+        assertThat(server.execution(ex.getName())).isNull(); // deleted with its job
     }
 
     @Test
