@@ -63,6 +63,7 @@ public class FakeKubelet implements AutoCloseable {
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     /** The first container's name by pod: it never changes, so it is read once. */
     private final Map<String, String> containers = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     /** A kubelet for one namespace of {@code server}; call {@link #start()} to let it react to new Jobs and pods. */
     public FakeKubelet(KubernetesTestServer server, String namespace) {
@@ -108,7 +109,19 @@ public class FakeKubelet implements AutoCloseable {
             @Override
             public void onAdd(T obj) {
                 try {
-                    hooks.execute(() -> onAdd.accept(obj));
+                    hooks.execute(() -> {
+                        if (closed) {
+                            return;
+                        }
+                        try {
+                            onAdd.accept(obj);
+                        } catch (RuntimeException e) {
+                            if (!closed) {
+                                throw e;
+                            }
+                            // the test is over: its server may be gone
+                        }
+                    });
                 } catch (RejectedExecutionException e) {
                     // closed
                 }
@@ -309,12 +322,24 @@ public class FakeKubelet implements AutoCloseable {
         });
     }
 
-    /** Stops reacting to new Jobs and pods. */
+    /**
+     * Stops reacting to new Jobs and pods. Work in progress (a pod being created, a hook running) gets up to 5 s to
+     * end, so that no request is cut off while the server closes; then the hooks' threads are interrupted.
+     */
     @Override
     public synchronized void close() {
+        closed = true;
         informers.forEach(SharedIndexInformer::close);
         informers.clear();
-        hooks.shutdownNow();
+        hooks.shutdown();
+        try {
+            if (!hooks.awaitTermination(5, TimeUnit.SECONDS)) {
+                hooks.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            hooks.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits up to 20 s, looking at once and then every 20 ms. */
