@@ -41,6 +41,16 @@ def run_command(command, env, cwd, timeout, key):
     proc = subprocess.Popen(command, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
     registry[key] = proc
+    # where the JVM that started this worker can find the command's process group if the worker itself dies
+    # (killed, out of memory) and cannot kill it: a file named after the group, removed when the command ends
+    marker = None
+    directory = os.environ.get("FLOWPORT_DASK_COMMAND_DIR")
+    if directory:
+        try:
+            marker = os.path.join(directory, str(proc.pid))
+            open(marker, "w").close()
+        except OSError:
+            marker = None
     timed_out = False
     try:
         try:
@@ -54,6 +64,11 @@ def run_command(command, env, cwd, timeout, key):
             out, err = proc.communicate()
     finally:
         registry.pop(key, None)
+        if marker:
+            try:
+                os.remove(marker)
+            except OSError:
+                pass
     worker = ""
     try:
         from distributed import get_worker

@@ -83,6 +83,15 @@ public final class LocalDaskPlatform implements DaskPlatform {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve(spec.name() + ".log").toFile());
         pb.environment().putAll(spec.environment());
+        Path commands = dir.resolve("commands").resolve(spec.name());
+        if (spec.role() == ProcessSpec.Role.WORKER) {
+            try {
+                Files.createDirectories(commands);
+            } catch (IOException e) {
+                throw new LaunchException("could not create " + commands + ": " + e, e);
+            }
+            pb.environment().put("FLOWPORT_DASK_COMMAND_DIR", commands.toString());
+        }
         pb.environment().put("FLOWPORT_DASK_WATCH_STDIN", "1");
         pb.environment().put("PYTHONUNBUFFERED", "1");
         Process p;
@@ -94,6 +103,10 @@ public final class LocalDaskPlatform implements DaskPlatform {
                     + " apt-get install python3-distributed): " + e.getMessage(), e);
         }
         LocalProcess lp = new LocalProcess(spec.name(), p, dir.resolve(spec.name() + ".log"));
+        if (spec.role() == ProcessSpec.Role.WORKER) {
+            // a worker that dies (killed, out of memory) cannot kill the commands its tasks started: this JVM does
+            p.onExit().thenRun(() -> killCommands(commands));
+        }
         processes.computeIfAbsent(spec.clusterId(), k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(lp);
         LOG.debug("local: started {} (pid {}) of cluster {}", spec.name(), p.pid(), spec.clusterId());
         if (spec.role() == ProcessSpec.Role.SCHEDULER) {
@@ -133,6 +146,30 @@ public final class LocalDaskPlatform implements DaskPlatform {
             deleteQuietly(dir);
         }
         return stopped;
+    }
+
+    /** Kills the process group of every command a dead worker left running (their ids are file names). */
+    private static void killCommands(Path commands) {
+        try (Stream<Path> files = Files.list(commands)) {
+            for (Path f : files.toList()) {
+                String pgid = f.getFileName().toString();
+                if (pgid.matches("\\d+")) {
+                    LOG.info("local: killing command group {} left by a worker that ended", pgid);
+                    try {
+                        new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
+                                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
+                    } catch (IOException e) {
+                        LOG.warn("local: could not kill command group {}: {}", pgid, e.toString());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            LOG.debug("local: no commands to kill in {}: {}", commands, e.toString());
+        }
     }
 
     /** Whether {@code h} is a process of cluster {@code clusterId} (by its command line). */
