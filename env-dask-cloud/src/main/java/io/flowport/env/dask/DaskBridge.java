@@ -42,6 +42,10 @@ final class DaskBridge implements AutoCloseable {
 
     private final Process process;
     private final Writer in;
+    /** Lines to write to the bridge, in order; {@link #CLOSE} ends the writer. */
+    private final java.util.concurrent.LinkedBlockingQueue<String> outbox = new java.util.concurrent.LinkedBlockingQueue<>();
+    private static final String CLOSE = new String("close");
+    private static final long BATCH_WINDOW_MS = 2;
     private final Map<String, CompletableFuture<Outcome>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<JsonNode> ready = new CompletableFuture<>();
     private final Deque<String> stderr = new ArrayDeque<>();
@@ -59,6 +63,9 @@ final class DaskBridge implements AutoCloseable {
         Thread err = new Thread(this::readStderr, "flowport-dask-bridge-err");
         err.setDaemon(true);
         err.start();
+        Thread writer = new Thread(this::writeCommands, "flowport-dask-bridge-in");
+        writer.setDaemon(true);
+        writer.start();
     }
 
     /**
@@ -171,16 +178,43 @@ final class DaskBridge implements AutoCloseable {
         if (closed) {
             return false;
         }
-        synchronized (in) {
-            try {
-                in.write(cmd.toString());
-                in.write('\n');
-                in.flush();
-                return true;
-            } catch (IOException e) {
-                LOG.debug("could not write to the Dask client: {}", e.toString());
-                return false;
+        outbox.add(cmd.toString());
+        return true;
+    }
+
+    /**
+     * Writes what the task threads queued, many lines per write: commands sent together reach the bridge
+     * together, and it submits them with one graph update. Waits a moment for more after the first line, as
+     * Dask's own batched sends do, since a flow's ready tasks are submitted by many threads within microseconds.
+     */
+    private void writeCommands() {
+        List<String> lines = new ArrayList<>();
+        try {
+            while (true) {
+                String first = outbox.take();
+                if (first == CLOSE) {
+                    return;
+                }
+                lines.add(first);
+                Thread.sleep(BATCH_WINDOW_MS);
+                outbox.drainTo(lines);
+                boolean close = lines.remove(CLOSE);
+                synchronized (in) {
+                    for (String l : lines) {
+                        in.write(l);
+                        in.write('\n');
+                    }
+                    in.flush();
+                }
+                lines.clear();
+                if (close) {
+                    return;
+                }
             }
+        } catch (IOException e) {
+            LOG.debug("could not write to the Dask client: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -293,13 +327,7 @@ final class DaskBridge implements AutoCloseable {
             cmd.put("op", "close");
             send(cmd);
         }
-        try {
-            synchronized (in) {
-                in.close();
-            }
-        } catch (IOException e) {
-            // already closed
-        }
+        outbox.add(CLOSE);
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
@@ -307,6 +335,13 @@ final class DaskBridge implements AutoCloseable {
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        try {
+            synchronized (in) {
+                in.close();
+            }
+        } catch (IOException e) {
+            // already closed
         }
     }
 

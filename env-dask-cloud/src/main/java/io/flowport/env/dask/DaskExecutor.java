@@ -172,22 +172,35 @@ public final class DaskExecutor implements Executor {
             LOG.warn("flow run {}: {}", run.id(), e.getMessage());
             return FlowRunResult.of(run.id(), flow.name(), State.crashed(e.getMessage(), e), start);
         }
+        List<RemoteCommand> remote = new ArrayList<>();
         try (bridge) {
             LOG.info("flow run {}: command tasks of '{}' run on the Dask cluster at {} (client {})", run.id(),
                     flow.name(), address, bridge.version());
-            return Executor.parallel(concurrency).execute(onCluster(flow, run, bridge), run);
+            return Executor.parallel(concurrency).execute(onCluster(flow, run, bridge, remote), run);
+        } finally {
+            remote.forEach(RemoteCommand::cancelUnused);
         }
     }
 
-    /** The same flow with every command task's body replaced by one that runs the command on the cluster. */
-    private Flow onCluster(Flow flow, FlowRun run, DaskBridge bridge) {
+    /**
+     * The same flow with every command task's body replaced by one that runs the command on the cluster. Command
+     * tasks that are ready when the run starts (no upstream task, no task timeout) are submitted here, all
+     * together, as {@code client.map} would: the scheduler queues them at once instead of one by one.
+     */
+    private Flow onCluster(Flow flow, FlowRun run, DaskBridge bridge, List<RemoteCommand> remote) {
         Flow.Builder b = Flow.builder(flow.name());
         flow.parameters().values().forEach(b::parameter);
         String runKey = Names.sanitize(run.id(), Names.DNS_LABEL) + "-" + UUID.randomUUID().toString().substring(0, 8);
         for (TaskSpec t : flow.tasks()) {
-            TaskFunction fn = t.function() instanceof CommandTask c
-                    ? new RemoteCommand(c.spec(), bridge, runKey + "-" + t.name(), resources, priority)
-                    : t.function();
+            TaskFunction fn = t.function();
+            if (fn instanceof CommandTask c) {
+                RemoteCommand r = new RemoteCommand(c.spec(), bridge, runKey + "-" + t.name(), resources, priority);
+                if (t.upstream().isEmpty() && t.timeout() == null) {
+                    r.submitFirstAttempt();
+                }
+                remote.add(r);
+                fn = r;
+            }
             b.task(new TaskSpec(t.name(), t.upstream(), t.retries(), t.retryDelay(), t.timeout(), fn));
         }
         return b.build();
@@ -227,9 +240,27 @@ public final class DaskExecutor implements Executor {
             this.priority = priority;
         }
 
+        private final java.util.concurrent.atomic.AtomicReference<DaskBridge.Submission> early =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
+        /** Submits the first attempt now, before the engine asks for it. */
+        void submitFirstAttempt() {
+            early.set(bridge.submit(key + "-1", spec, resources, priority));
+        }
+
+        /** Cancels a first attempt submitted early that the engine never asked for (the run was cancelled). */
+        void cancelUnused() {
+            DaskBridge.Submission s = early.getAndSet(null);
+            if (s != null) {
+                bridge.cancel(s.id());
+            }
+        }
+
         @Override
         public Object run(TaskContext ctx) throws Exception {
-            DaskBridge.Submission s = bridge.submit(key + "-" + ctx.attempt(), spec, resources, priority);
+            DaskBridge.Submission submitted = ctx.attempt() == 1 ? early.getAndSet(null) : null;
+            DaskBridge.Submission s = submitted != null ? submitted
+                    : bridge.submit(key + "-" + ctx.attempt(), spec, resources, priority);
             DaskBridge.Outcome o;
             try {
                 o = s.outcome().get();

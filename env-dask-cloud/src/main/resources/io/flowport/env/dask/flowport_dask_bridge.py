@@ -13,11 +13,12 @@ FLOWPORT_DASK_HEARTBEAT (seconds, 0 = none), and Dask's own DASK_* variables (TL
 """
 import json
 import os
+import queue
 import sys
 import threading
 import time
 
-TAIL = 64 * 1024
+import flowport_dask_tasks as tasks
 
 _out_lock = threading.Lock()
 
@@ -29,104 +30,83 @@ def emit(event):
         sys.stdout.flush()
 
 
-def run_command(command, env, cwd, timeout, key):
-    """Runs on a worker: the command in its own process group, registered so that it can be killed by key."""
-    import signal
-    import subprocess
-
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    registry = sys.__dict__.setdefault("_flowport_procs", {})
-    started = time.monotonic()
-    proc = subprocess.Popen(command, env=full_env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    registry[key] = proc
-    # where the JVM that started this worker can find the command's process group if the worker itself dies
-    # (killed, out of memory) and cannot kill it: a file named after the group, removed when the command ends
-    marker = None
-    directory = os.environ.get("FLOWPORT_DASK_COMMAND_DIR")
-    if directory:
-        try:
-            marker = os.path.join(directory, str(proc.pid))
-            open(marker, "w").close()
-        except OSError:
-            marker = None
-    timed_out = False
-    try:
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            out, err = proc.communicate()
-    finally:
-        registry.pop(key, None)
-        if marker:
-            try:
-                os.remove(marker)
-            except OSError:
-                pass
-    worker = ""
-    try:
-        from distributed import get_worker
-        worker = get_worker().address
-    except Exception:
-        pass
-    return {
-        "exit": proc.returncode,
-        "stdout": out[-TAIL:].decode("utf-8", "replace"),
-        "stderr": err[-TAIL:].decode("utf-8", "replace"),
-        "seconds": time.monotonic() - started,
-        "worker": worker,
-        "timed_out": timed_out,
-    }
-
-
-def kill_command(key, dask_worker=None):
-    """Runs on every worker when a task is cancelled: kills the command's process group if it runs there."""
-    import signal
-    proc = sys.__dict__.get("_flowport_procs", {}).get(key)
-    if proc is not None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return True
-    return False
-
-
-def heartbeat():
-    return None
-
-
 class Bridge:
     def __init__(self, client):
         self.client = client
         self.futures = {}
         self.keys = {}
         self.lock = threading.Lock()
+        self.completed = queue.Queue()
+        threading.Thread(target=self.gather_forever, name="flowport-gather", daemon=True).start()
 
-    def submit(self, cmd):
-        task_id = cmd["id"]
-        kwargs = {"key": cmd["key"], "pure": False, "retries": 0}
-        if cmd.get("resources"):
-            kwargs["resources"] = cmd["resources"]
-        if cmd.get("priority") is not None:
-            kwargs["priority"] = cmd["priority"]
-        future = self.client.submit(run_command, cmd["command"], cmd.get("env") or {}, cmd.get("cwd"),
-                                    cmd.get("timeout"), cmd["key"], **kwargs)
-        with self.lock:
-            self.futures[task_id] = future
-            self.keys[task_id] = cmd["key"]
-        future.add_done_callback(lambda f, task_id=task_id: self.finished(task_id, f))
+    def submit_all(self, cmds):
+        """Submits many commands with one client.map per (resources, priority): one graph update for them all."""
+        groups = {}
+        for cmd in cmds:
+            resources = cmd.get("resources") or None
+            group = (json.dumps(resources, sort_keys=True) if resources else None, cmd.get("priority"))
+            groups.setdefault(group, []).append(cmd)
+        for (resources, priority), batch in groups.items():
+            kwargs = {"key": [c["key"] for c in batch], "pure": False, "retries": 0}
+            if resources:
+                kwargs["resources"] = json.loads(resources)
+            if priority is not None:
+                kwargs["priority"] = priority
+            try:
+                futures = self.client.map(tasks.run_command, [c["command"] for c in batch],
+                                          [c.get("env") or {} for c in batch], [c.get("cwd") for c in batch],
+                                          [c.get("timeout") for c in batch], [c["key"] for c in batch], **kwargs)
+            except Exception as e:  # noqa: BLE001 - every failure goes back to the JVM
+                for c in batch:
+                    emit({"event": "failed", "id": c["id"], "kind": "error",
+                          "message": "%s: %s" % (type(e).__name__, e)})
+                continue
+            with self.lock:
+                for c, future in zip(batch, futures):
+                    self.futures[c["id"]] = future
+                    self.keys[c["id"]] = c["key"]
+            for c, future in zip(batch, futures):
+                future.add_done_callback(lambda f, task_id=c["id"]: self.finished(task_id, f))
 
     def finished(self, task_id, future):
-        with self.lock:
-            self.futures.pop(task_id, None)
-            self.keys.pop(task_id, None)
+        # called on the client's callback thread: hand over, the gatherer fetches results in batches
+        self.completed.put((task_id, future))
+
+    def gather_forever(self):
+        """Fetches the results of finished tasks many at a time (one request for all of them, as client.gather
+        does for client.map) and reports each one."""
+        while True:
+            batch = [self.completed.get()]
+            time.sleep(0.002)  # results come in bursts: fetch a burst with one request
+            while len(batch) < 1000:
+                try:
+                    batch.append(self.completed.get_nowait())
+                except queue.Empty:
+                    break
+            with self.lock:
+                for task_id, _ in batch:
+                    self.futures.pop(task_id, None)
+                    self.keys.pop(task_id, None)
+            ok = [(i, f) for i, f in batch if f.status == "finished"]
+            results = []
+            if ok:
+                try:
+                    results = self.client.gather([f for _, f in ok], errors="raise")
+                except Exception:  # noqa: BLE001 - one at a time, so that each task gets its own outcome
+                    results = None
+            if results is None:
+                for task_id, future in ok:
+                    self.report(task_id, future)
+            else:
+                for (task_id, future), result in zip(ok, results):
+                    result.update({"event": "done", "id": task_id})
+                    emit(result)
+                    future.release()
+            for task_id, future in batch:
+                if future.status != "finished":
+                    self.report(task_id, future)
+
+    def report(self, task_id, future):
         try:
             if future.status == "cancelled":
                 emit({"event": "failed", "id": task_id, "kind": "cancelled", "message": "cancelled"})
@@ -138,6 +118,8 @@ class Bridge:
             from distributed import KilledWorker
             kind = "worker-lost" if isinstance(e, KilledWorker) else "error"
             emit({"event": "failed", "id": task_id, "kind": kind, "message": "%s: %s" % (type(e).__name__, e)})
+        finally:
+            future.release()
 
     def cancel(self, task_id):
         with self.lock:
@@ -147,7 +129,7 @@ class Bridge:
             return
         future.cancel()
         try:
-            self.client.run(kill_command, key)
+            self.client.run(tasks.kill_command, key)
         except Exception:  # noqa: BLE001 - a worker that is gone has nothing left to kill
             pass
 
@@ -158,12 +140,20 @@ class Bridge:
             for a, w in info.get("workers", {}).items()]})
 
 
+def read_commands(inbox):
+    for line in sys.stdin:
+        line = line.strip()
+        if line:
+            inbox.put(json.loads(line))
+    inbox.put({"op": "close"})
+
+
 def keep_alive(client, interval, stop):
     # a scheduler started with an idle timeout closes when no task ran for that long; while this driver lives,
     # a tiny task now and then tells it that it is still wanted (a driver that died stops sending them)
     while not stop.wait(interval):
         try:
-            client.submit(heartbeat, pure=False).result(timeout=interval)
+            client.submit(tasks.heartbeat, pure=False).result(timeout=interval)
         except Exception:  # noqa: BLE001
             pass
 
@@ -176,6 +166,8 @@ def main():
         import distributed
         from distributed import Client
         client = Client(address, timeout=timeout, set_as_default=False)
+        # the task functions go to every worker, also those that join later; tasks then name them
+        client.upload_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), "flowport_dask_tasks.py"))
     except Exception as e:  # noqa: BLE001
         emit({"event": "fatal", "message": "could not connect to %s: %s: %s" % (address, type(e).__name__, e)})
         return 3
@@ -184,27 +176,32 @@ def main():
     if beat > 0:
         threading.Thread(target=keep_alive, args=(client, beat, stop), daemon=True).start()
     emit({"event": "ready", "dask": distributed.__version__, "scheduler": client.scheduler.address})
+    inbox = queue.Queue()
+    threading.Thread(target=read_commands, args=(inbox,), daemon=True).start()
     try:
-        for line in sys.stdin:
-            line = line.strip()
-            if not line:
-                continue
-            cmd = json.loads(line)
-            op = cmd.get("op")
-            try:
-                if op == "submit":
-                    bridge.submit(cmd)
-                elif op == "cancel":
-                    bridge.cancel(cmd["id"])
-                elif op == "workers":
-                    bridge.workers()
-                elif op == "close":
+        closing = False
+        while not closing:
+            # take what has arrived, so that commands sent together are submitted together
+            batch = [inbox.get()]
+            time.sleep(0.001)  # the JVM writes ready tasks together; let the reader parse all of them
+            while len(batch) < 10000:
+                try:
+                    batch.append(inbox.get_nowait())
+                except queue.Empty:
                     break
-            except Exception as e:  # noqa: BLE001
-                if op == "submit":
-                    emit({"event": "failed", "id": cmd.get("id"), "kind": "error",
-                          "message": "%s: %s" % (type(e).__name__, e)})
-                else:
+            submits = [c for c in batch if c.get("op") == "submit"]
+            if submits:
+                bridge.submit_all(submits)
+            for cmd in batch:
+                op = cmd.get("op")
+                try:
+                    if op == "cancel":
+                        bridge.cancel(cmd["id"])
+                    elif op == "workers":
+                        bridge.workers()
+                    elif op == "close":
+                        closing = True
+                except Exception as e:  # noqa: BLE001
                     emit({"event": "fatal", "message": "%s failed: %s: %s" % (op, type(e).__name__, e)})
     finally:
         stop.set()

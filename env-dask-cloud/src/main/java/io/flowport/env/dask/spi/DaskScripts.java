@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Python scripts shipped in this jar: the client bridge and the process launcher that starts a scheduler or a
@@ -24,8 +23,11 @@ public final class DaskScripts {
     public static final String BRIDGE = "flowport_dask_bridge.py";
     /** The process launcher. */
     public static final String LAUNCHER = "flowport_dask_process.py";
+    /** The functions tasks run on the workers (sent to them by the bridge). */
+    public static final String TASKS = "flowport_dask_tasks.py";
 
-    private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
+    private static final java.util.List<String> ALL = java.util.List.of(BRIDGE, LAUNCHER, TASKS);
+    private static Path extracted;
 
     private DaskScripts() {
     }
@@ -35,9 +37,24 @@ public final class DaskScripts {
         return new String(bytes(name), StandardCharsets.UTF_8);
     }
 
-    /** The script on disk, copied once per JVM to a directory named by its content's hash. Blocking the first time. */
+    /**
+     * The script on disk, in a directory shared by all of this jar's scripts (the bridge imports the task module
+     * next to it), named by a hash of their content and written once per JVM. Blocking the first time.
+     */
     public static Path path(String name) {
-        return EXTRACTED.computeIfAbsent(name, DaskScripts::extract);
+        if (!ALL.contains(name)) {
+            throw new IllegalArgumentException("no script " + name + "; known: " + ALL);
+        }
+        return directory().resolve(name);
+    }
+
+    private static synchronized Path directory() {
+        Path d = extracted;
+        if (d == null) {
+            d = extract();
+            extracted = d;
+        }
+        return d;
     }
 
     private static byte[] bytes(String name) {
@@ -51,21 +68,30 @@ public final class DaskScripts {
         }
     }
 
-    private static Path extract(String name) {
-        byte[] bytes = bytes(name);
+    private static Path extract() {
+        java.security.MessageDigest digest = Names.sha256();
+        Map<String, byte[]> contents = new java.util.LinkedHashMap<>();
+        for (String name : ALL) {
+            byte[] b = bytes(name);
+            contents.put(name, b);
+            digest.update(name.getBytes(StandardCharsets.UTF_8));
+            digest.update(b);
+        }
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "flowport-dask-"
+                + java.util.HexFormat.of().formatHex(digest.digest()).substring(0, 16));
         try {
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"),
-                    "flowport-dask-" + Names.sha256Hex(bytes).substring(0, 16));
             Files.createDirectories(dir);
-            Path target = dir.resolve(name);
-            if (!Files.exists(target) || Files.size(target) != bytes.length) {
-                Path tmp = Files.createTempFile(dir, name, ".tmp");
-                Files.write(tmp, bytes);
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            for (Map.Entry<String, byte[]> e : contents.entrySet()) {
+                Path target = dir.resolve(e.getKey());
+                if (!Files.exists(target) || Files.size(target) != e.getValue().length) {
+                    Path tmp = Files.createTempFile(dir, e.getKey(), ".tmp");
+                    Files.write(tmp, e.getValue());
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
             }
-            return target;
+            return dir;
         } catch (IOException e) {
-            throw new FlowportException("could not copy " + name + " to a temporary directory: " + e.getMessage(), e);
+            throw new FlowportException("could not copy Flowport's Dask scripts to " + dir + ": " + e.getMessage(), e);
         }
     }
 }
