@@ -773,11 +773,12 @@ public final class ContainerInstanceBackend implements Backend, Observation.Poll
         boolean ours = created.contains(name) || t != null;
         // a run that ended while its group still ran and nothing stopped it (the environment was closed, or its
         // status could not be read for too long) keeps its group: it carries its labels and can be resumed
-        boolean mayStillRun = t != null && t.last != null && !t.last.isFinished() && !t.stopRequested;
+        boolean mayStillRun = result.detail(io.flowport.core.spi.BackendLifecycle.UNIT_LEFT_RUNNING).isPresent()
+                || (t != null && t.last != null && !t.last.isFinished() && !t.stopRequested);
         if (keep || !ours || mayStillRun) {
             if (mayStillRun && !keep) {
-                LOG.info("aci: container group {} of flow run {} is left as it is (last seen {}); resume the run "
-                        + "or let BackendCleaner delete it once finished", name, result.flowRunId(), t.last.phase());
+                LOG.info("aci: container group {} of flow run {} is left as it is (it may still run); resume the"
+                        + " run or let BackendCleaner delete it once finished", name, result.flowRunId());
             }
             created.remove(name);
             return CompletableFuture.completedFuture(result);
