@@ -87,6 +87,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
     private final Duration clusterStartTimeout;
     private final Duration adaptiveInterval;
     private final OnExecuteCallback onExecute;
+    private final DaskPlatformProvider platformProvider;
 
     private DaskCloudProviderEnvironment(Builder b) {
         super(b);
@@ -101,6 +102,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         this.clusterStartTimeout = b.clusterStartTimeout == null ? Duration.ofMinutes(10) : b.clusterStartTimeout;
         this.adaptiveInterval = b.adaptiveInterval == null ? Duration.ofSeconds(2) : b.adaptiveInterval;
         this.onExecute = b.onExecute;
+        this.platformProvider = b.platformProvider;
         // settings that cannot work are refused at once, naming each problem
         List<String> problems = new ArrayList<>();
         checkStatic(problems);
@@ -174,6 +176,12 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         return adaptiveInterval;
     }
 
+    /** The platform provider: the one given to the builder, else the one {@code providerClass} names. */
+    private DaskPlatformProvider provider() {
+        return platformProvider != null ? Platforms.check(platformProvider, providerClass)
+                : Platforms.find(providerClass);
+    }
+
     // ------------------------------------------------------------------------------------------ validation
 
     private void checkStatic(List<String> problems) {
@@ -216,7 +224,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
     protected List<String> validate(Flow flow) {
         List<String> problems = new ArrayList<>();
         try {
-            DaskPlatformProvider provider = Platforms.find(providerClass);
+            DaskPlatformProvider provider = provider();
             problems.addAll(settingsProblems(provider, providerSettings, "providerSettings"));
         } catch (ConfigurationException e) {
             problems.add(e.getMessage());
@@ -373,7 +381,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                 return FlowRunResult.of(run.id(), flow.name(), State.failed("onExecute callback failed: " + e, e),
                         start);
             }
-            List<String> problems = settingsProblems(Platforms.find(providerClass), settings,
+            List<String> problems = settingsProblems(provider(), settings,
                     "providerSettings (after onExecute)");
             if (!problems.isEmpty()) {
                 ConfigurationException e = new ConfigurationException(getClass().getSimpleName(), problems);
@@ -423,7 +431,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
             LOG.warn("SECURITY: Dask cluster {} runs WITHOUT TLS (security.tls=false): anyone who can reach its"
                     + " scheduler can run code on it and read its data", plan.clusterId());
         }
-        DaskPlatformProvider provider = Platforms.find(providerClass);
+        DaskPlatformProvider provider = provider();
         DaskPlatform platform = provider.create(providerClass, settings);
         if (security.publicIp() || platform.publicAddresses()) {
             LOG.warn("SECURITY: Dask cluster {} gets PUBLIC addresses (security.publicIp=true)", plan.clusterId());
@@ -554,6 +562,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         private Duration clusterStartTimeout;
         private Duration adaptiveInterval;
         private OnExecuteCallback onExecute;
+        private DaskPlatformProvider platformProvider;
 
         private Builder() {
         }
@@ -635,6 +644,16 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         @JsonProperty("adaptiveInterval")
         public Builder adaptiveInterval(Duration value) {
             this.adaptiveInterval = value;
+            return this;
+        }
+
+        /**
+         * Uses this provider instance for {@code providerClass} instead of the one {@link java.util.ServiceLoader}
+         * finds (e.g. one that holds a client of your own). Never serialized: a copy read back from JSON finds its
+         * provider by {@code providerClass} again.
+         */
+        public Builder platformProvider(DaskPlatformProvider provider) {
+            this.platformProvider = provider;
             return this;
         }
 

@@ -5,7 +5,8 @@ Usage: python3 flowport_dask_process.py <cluster-id> <module> [args...]
 
 Before the program starts:
 - the scheduler's TLS certificate, given as contents in Dask's DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__* variables,
-  is also written to files (owner-only) for its HTTPS dashboard, whose server takes paths only;
+  is also written to files (owner-only) for its HTTPS dashboard, whose server takes paths only; given as paths
+  (files mounted from a Kubernetes Secret), the dashboard uses those files;
 - with FLOWPORT_DASK_WATCH_STDIN=1 the process ends when its stdin closes: the JVM that started it keeps it open,
   so when that JVM stops the cluster, or dies (even by kill -9), the commands the tasks started are killed and the
   process exits at once;
@@ -43,7 +44,14 @@ def dashboard_tls():
     cert = os.environ.get(prefix + "SCHEDULER__CERT")
     key = os.environ.get(prefix + "SCHEDULER__KEY")
     ca = os.environ.get(prefix + "CA_FILE")
-    if not (cert and key and ca and "\n" in cert):
+    if not (cert and key and ca):
+        return
+    if "\n" not in cert:
+        # paths already (files mounted from a Kubernetes Secret): the dashboard takes them as they are
+        if all(os.path.isfile(p) for p in (cert, key, ca)):
+            os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CERT"] = cert
+            os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__KEY"] = key
+            os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CA_FILE"] = ca
         return
     directory = tempfile.mkdtemp(prefix="flowport-dask-tls-")
     paths = {}
