@@ -75,7 +75,7 @@ public final class DaskKubernetesEnvironment extends AbstractEnvironment {
 
     private static final Logger LOG = LoggerFactory.getLogger(DaskKubernetesEnvironment.class);
     /** The deprecated settings are warned about once per JVM, not at every run an agent deserializes. */
-    private static final AtomicBoolean DEPRECATION_WARNED = new AtomicBoolean();
+    static final AtomicBoolean DEPRECATION_WARNED = new AtomicBoolean();
 
     private final int minWorkers;
     private final int maxWorkers;
@@ -291,16 +291,14 @@ public final class DaskKubernetesEnvironment extends AbstractEnvironment {
                 problems.add(d.getKey() + " must be a positive duration, was " + d.getValue());
             }
         }
-        if (problems.stream().noneMatch(p -> p.startsWith("schedulerSpecFile") || p.startsWith("workerSpecFile"))) {
-            problems.addAll(provider().validate(platformSettings()));
-        }
-        if (problems.isEmpty()) {
-            // the engine's own checks, for what this class passes through as it is (executorKwargs)
-            try {
-                engine(flow.name(), new RunReport(false)).setup(flow);
-            } catch (ConfigurationException e) {
-                problems.addAll(e.problems());
-            }
+        problems.addAll(provider().validate(platformSettings()));
+        // the engine's own checks of what this class passes on as it is (executorKwargs), on an engine that has
+        // nothing else to complain about
+        try {
+            DaskCloudProviderEnvironment.builder().providerClass(KubernetesDaskPlatformProvider.NAME)
+                    .platformProvider(provider()).executorKwargs(executorKwargs).build().setup(flow);
+        } catch (ConfigurationException e) {
+            problems.addAll(e.problems());
         }
         return problems;
     }

@@ -234,8 +234,8 @@ public final class KubernetesDaskPlatform implements DaskPlatform {
                 c.processes.remove(podName);
                 throw e;
             }
-            LOG.info("Dask cluster {}: created {} pod {} in namespace {}", c.id, scheduler ? "scheduler" : "worker",
-                    podName, namespace);
+            LOG.info("Dask cluster {}: {} pod {} in namespace {}", c.id, scheduler ? "scheduler" : "worker", podName,
+                    namespace);
             if (scheduler) {
                 c.schedulerPod = podName;
                 c.schedulerUid = created.getMetadata().getUid();
@@ -543,8 +543,10 @@ public final class KubernetesDaskPlatform implements DaskPlatform {
                     .filter(java.util.Objects::nonNull).findFirst().orElse(null);
             return end != null ? end : created != null ? created : Instant.EPOCH;
         }
-        // nothing of a cluster lives longer than its maximum lifetime: one older than that has no driver
-        return created == null ? null : created.plus(maxLifetime);
+        // nothing of a cluster lives longer than its maximum lifetime (the pod's activeDeadlineSeconds, set from the
+        // lifetime of the environment that created it): one older than that has no driver
+        Long deadline = scheduler.getSpec() == null ? null : scheduler.getSpec().getActiveDeadlineSeconds();
+        return created == null ? null : created.plus(deadline != null ? Duration.ofSeconds(deadline) : maxLifetime);
     }
 
     static Instant instant(String timestamp) {
