@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 import threading
+import traceback
 
 
 def kill_commands_and_exit(code):
@@ -81,7 +82,19 @@ def main():
         timer.daemon = True
         timer.start()
     sys.argv = [module] + sys.argv[3:]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    code = 0
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:  # noqa: BLE001 - reported like an uncaught exception, then the same clean exit
+        traceback.print_exc()
+        code = 1
+    # a normal interpreter shutdown aborts (SIGABRT, "could not acquire lock for <stdin>") while the stdin watchdog,
+    # a daemon thread, is blocked reading: end here with the program's own exit code (e.g. 0 after an idle timeout)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
