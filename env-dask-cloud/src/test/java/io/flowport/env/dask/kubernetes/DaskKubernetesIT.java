@@ -142,10 +142,13 @@ class DaskKubernetesIT {
     }
 
     @Test
-    void queuedWorkScalesUpToMaxWorkerPodsAndIdlenessScalesDownEachCommandRunningOnce() throws Exception {
+    void queuedWorkScalesUpToMaxWorkerPodsAndIdlenessScalesDownEachCommandRunningOnceWithinTheReadmesRole()
+            throws Exception {
         Path marks = Files.createTempDirectory("dask-k8s-marks");
-        DaskKubernetesEnvironment env = env(server).minWorkers(1).maxWorkers(3)
-                .adaptiveInterval(Duration.ofMillis(500)).logK8sErrors(true).build();
+        List<String> calls = RbacRules.newLog();
+        KubernetesClient recorded = RbacRules.recording(server.url(), NS, calls);
+        DaskKubernetesEnvironment env = env(server).platformProvider(KubernetesDaskPlatform.provider(recorded))
+                .minWorkers(1).maxWorkers(3).adaptiveInterval(Duration.ofMillis(500)).logK8sErrors(true).build();
         Flow.Builder b = Flow.builder("burst");
         String[] names = new String[24];
         for (int i = 0; i < names.length; i++) {
@@ -188,5 +191,20 @@ class DaskKubernetesIT {
         assertThat(r.warnings()).as("no pod problems to report").isEmpty();
         assertThat(kubelet.started()).as("scheduler + 3 workers at most at once, more over time").hasSizeGreaterThan(3);
         assertThat(leftovers(server.client(), run.id())).isEmpty();
+        assertThat(env.deleteFinished(Duration.ZERO, java.time.Clock.systemUTC())).isEmpty();
+
+        // every call Flowport made is allowed by the README's Role, and the Role asks for nothing unused
+        Map<String, java.util.TreeSet<String>> role = RbacRules.fromReadme(Path.of("README.md"));
+        java.util.Set<String> allowed = new java.util.TreeSet<>();
+        role.forEach((resource, verbs) -> verbs.forEach(v -> allowed.add(resource + " " + v)));
+        java.util.Map<String, Long> used = new java.util.TreeMap<>(calls.stream().collect(
+                java.util.stream.Collectors.groupingBy(c -> c, java.util.stream.Collectors.counting())));
+        System.out.println("API calls of one adaptive run: " + calls.size() + " " + used);
+        assertThat(allowed).containsAll(used.keySet());
+        java.util.Set<String> unused = new java.util.TreeSet<>(allowed);
+        unused.removeAll(used.keySet());
+        assertThat(unused).as("rules no call of this run needed (the README says when they are)")
+                .containsExactly("pods get", "pods/log get", "services get");
+        recorded.close();
     }
 }

@@ -247,6 +247,21 @@ class KubernetesDaskPlatformTest {
     }
 
     @Test
+    void withoutTlsThereIsNoSecretAndNoVolume() {
+        KubernetesDaskPlatform platform = platform(new RunReport(false), Map.of());
+        platform.launch(new ProcessSpec(CLUSTER, "run-1", ProcessSpec.Role.SCHEDULER, CLUSTER + "-scheduler",
+                List.of("--protocol", "tcp"), Map.of("FLOWPORT_DASK_MAX_LIFETIME", "60"), Map.of()));
+        Pod pod = client.pods().inNamespace(NS).withName(CLUSTER + "-scheduler").get();
+        assertThat(pod.getSpec().getVolumes()).isNullOrEmpty();
+        assertThat(pod.getSpec().getContainers().get(0).getVolumeMounts()).isNullOrEmpty();
+        assertThat(client.secrets().inNamespace(NS).list().getItems()).isEmpty();
+        assertThat(client.services().inNamespace(NS).withName(CLUSTER + "-scheduler").get()).isNotNull();
+        platform.stopAll(CLUSTER);
+        assertThat(client.services().inNamespace(NS).list().getItems()).isEmpty();
+        platform.close();
+    }
+
+    @Test
     void aCreateWhoseAnswerWasLostFindsThePodOfItsClusterButNeverTakesAStrangersPod() {
         // the first create reached the server, its answer did not: the retried create meets 409 AlreadyExists
         client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName(CLUSTER + "-scheduler")
