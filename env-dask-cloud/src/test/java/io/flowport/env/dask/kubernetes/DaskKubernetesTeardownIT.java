@@ -187,6 +187,23 @@ class DaskKubernetesTeardownIT {
     }
 
     @Test
+    void aSchedulerKilledForMemoryDuringTheRunCrashesItWithTheReason() throws Exception {
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> f = CompletableFuture.supplyAsync(() -> env(server).build().execute(
+                Flow.builder("lost").task("sleep", new CommandTask(CommandSpec.of("sleep", "47.89"))).build(), run));
+        await().atMost(60, TimeUnit.SECONDS).until(() -> !descendants("47.89").isEmpty());
+        String scheduler = client.pods().inNamespace(NS).withLabel(KubernetesDaskPlatform.ROLE_LABEL, "scheduler")
+                .list().getItems().get(0).getMetadata().getName();
+        kubelet.oomKill(scheduler);
+        FlowRunResult r = f.get(120, TimeUnit.SECONDS);
+        assertThat(r.state().type()).as(r.state().toString()).isEqualTo(StateType.CRASHED);
+        assertThat(r.state().message()).startsWith("the Dask scheduler pod " + scheduler
+                + " ended: OOMKilled (exit code 137); ");
+        assertThat(leftovers(client, run.id())).isEmpty();
+        await().atMost(15, TimeUnit.SECONDS).until(() -> descendants("47.89").isEmpty());
+    }
+
+    @Test
     void aDriverJvmThatExitsDeletesItsClusterInItsShutdownHook() throws Exception {
         Process child = childDriver("exit");
         try {
