@@ -319,6 +319,11 @@ public final class Serialization {
             return value;
         }
 
+        /** {@code a `local` environment}, {@code an `image` storage}. */
+        private String what() {
+            return ("aeiou".indexOf(type.charAt(0)) >= 0 ? "an `" : "a `") + type + "` " + kind;
+        }
+
         private ConfigurationException failure(Throwable cause) {
             ConfigurationException ce = problems.size() == 1
                     ? new ConfigurationException(problems.get(0))
@@ -397,8 +402,7 @@ public final class Serialization {
         }
 
         private String unknownSetting(String path, String name, Set<String> known) {
-            StringBuilder sb = new StringBuilder("unknown setting `").append(path).append("` in a `").append(type)
-                    .append("` ").append(kind);
+            StringBuilder sb = new StringBuilder("unknown setting `").append(path).append("` in ").append(what());
             List<String> close = closest(name, known);
             if (!close.isEmpty()) {
                 sb.append(": did you mean ").append(quoted(close)).append('?');
@@ -417,16 +421,16 @@ public final class Serialization {
                 String path = Serialization.path(jme.getPath());
                 JsonNode found = at(jme.getPath());
                 String setting = path.isEmpty() ? "the `" + type + "` " + kind
-                        : "setting `" + path + "` of a `" + type + "` " + kind;
+                        : "setting `" + path + "` of " + what();
                 if (jme instanceof InvalidTypeIdException ite) {
                     List<String> names = subtypes(ite.getBaseType());
                     String field = path.isEmpty() ? "type" : path + ".type";
                     if (ite.getTypeId() == null) {
-                        return "setting `" + path + "` of a `" + type + "` " + kind + ": needs a `type`"
+                        return "setting `" + path + "` of " + what() + ": needs a `type`"
                                 + (names.isEmpty() ? "" : " (one of " + String.join(", ", names) + ")");
                     }
                     List<String> close = closest(ite.getTypeId(), names);
-                    return "setting `" + field + "` of a `" + type + "` " + kind + ": unknown type '"
+                    return "setting `" + field + "` of " + what() + ": unknown type '"
                             + ite.getTypeId() + "'" + (close.isEmpty() ? "" : "; did you mean " + quoted(close) + "?")
                             + (names.isEmpty() ? "" : "; known types: " + String.join(", ", names));
                 }
@@ -441,8 +445,8 @@ public final class Serialization {
                 }
                 if (jme instanceof PropertyBindingException pbe) {
                     // a property the class knows but cannot take (e.g. ignored on purpose)
-                    return "setting `" + (path.isEmpty() ? pbe.getPropertyName() : path) + "` cannot be set in a `"
-                            + type + "` " + kind;
+                    return "setting `" + (path.isEmpty() ? pbe.getPropertyName() : path) + "` cannot be set in "
+                            + what();
                 }
                 if (jme instanceof ValueInstantiationException || jme.getCause() != null
                         && !(jme.getCause() instanceof JsonProcessingException)) {
@@ -601,8 +605,8 @@ public final class Serialization {
 
     /**
      * The known names closest to {@code name}: edit distance (ignoring case) at most a third of the name's length
-     * (at least 2), best first, at most three; a known name that contains the given one (or the reverse) counts as
-     * close.
+     * (at least 2) and at most one more than the best one's, best first, at most three; a known name that contains
+     * the given one (or the reverse) counts as close.
      */
     static List<String> closest(String name, Collection<String> known) {
         String lower = name.toLowerCase(Locale.ROOT);
@@ -615,7 +619,9 @@ public final class Serialization {
                 scored.put(k, d);
             }
         }
-        return scored.entrySet().stream()
+        // a much better match hides the others: `repositry` suggests `repository`, not also `registry`
+        int best = scored.values().stream().min(Integer::compare).orElse(0);
+        return scored.entrySet().stream().filter(e -> e.getValue() <= best + 1)
                 .sorted(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
                 .limit(3).map(Map.Entry::getKey).collect(Collectors.toList());
     }

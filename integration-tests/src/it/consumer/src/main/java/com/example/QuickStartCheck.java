@@ -1,0 +1,54 @@
+package com.example;
+
+import io.flowport.core.Environment;
+import io.flowport.core.Serialization;
+import io.flowport.core.Storage;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Runs the quick start on the class path this project resolved and fails unless it prints what the README
+ * says; then reads a document of every provider, so that each provider's classes link against the versions
+ * the BOM gave (a Jackson core/databind mismatch fails here with NoSuchMethodError or similar).
+ */
+public final class QuickStartCheck {
+
+    /** The line the README's quick start shows as its output. */
+    static final String EXPECTED = "Success: 2 tasks succeeded -> HELLO FLOWPORT";
+
+    private QuickStartCheck() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            QuickStart.main(args);
+        } finally {
+            System.setOut(out);
+        }
+        String printed = captured.toString(StandardCharsets.UTF_8).strip();
+        out.println("quick start printed: " + printed);
+        if (!printed.equals(EXPECTED)) {
+            throw new AssertionError("the quick start printed '" + printed + "', the README says '" + EXPECTED + "'");
+        }
+
+        List<String> environments = List.of(
+                "type: local\n",
+                "type: local-process\njvmOptions: [-Xmx64m]\n",
+                "type: fargate-task\ncluster: flows\nsubnets: [subnet-1]\n",
+                "type: kubernetes-job\nnamespace: flows\n");
+        for (String yaml : environments) {
+            Environment env = Serialization.environmentFromYaml(yaml);
+            Environment again = Serialization.environmentFromYaml(Serialization.toYaml(env));
+            out.println("read " + Serialization.environmentType(again.getClass()));
+        }
+        Storage image = Serialization.storageFromJson("{\"type\":\"image\",\"registry\":\"127.0.0.1:5000\","
+                + "\"repository\":\"flows\"}");
+        out.println("read " + Serialization.storageType(image.getClass()));
+    }
+}
