@@ -267,7 +267,8 @@ public final class Serialization {
         String artifact = KNOWN_ARTIFACTS.get(type);
         String fix;
         if (artifact != null) {
-            fix = "add the dependency " + artifact + " (its version comes from io.flowport:flowport-bom)";
+            fix = "add the dependency " + artifact + " (its version comes from io.flowport:flowport-dependencies "
+                    + "or io.flowport:flowport-bom)";
         } else {
             List<String> close = closest(type, known);
             fix = (close.isEmpty() ? "" : "did you mean " + quoted(close) + "? ")

@@ -95,7 +95,13 @@ public final class SkippedTestsSummary {
             DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
             NodeList skipped = f.newDocumentBuilder().parse(report.toFile()).getElementsByTagName("skipped");
             for (int i = 0; i < skipped.getLength(); i++) {
-                String message = ((Element) skipped.item(i)).getAttribute("message").strip();
+                Element e = (Element) skipped.item(i);
+                String message = e.getAttribute("message").strip();
+                if (message.isEmpty()) {
+                    // a failed assumption: its reason is the first line of the recorded exception
+                    message = e.getTextContent().strip().lines().findFirst().orElse("")
+                            .replaceFirst("^[\\w.$]+(Exception|Error): ", "");
+                }
                 // an assumption's message carries JUnit's prefix; the reason is what follows
                 message = message.replaceFirst("^Assumption failed: (assumption is not true)?", "").strip();
                 reasons.add(message.isEmpty() ? "no reason given" : message);

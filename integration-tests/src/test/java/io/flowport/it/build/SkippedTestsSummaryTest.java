@@ -28,6 +28,10 @@ class SkippedTestsSummaryTest {
                 + registry + "\"/></testcase><testcase name=\"d\"/>");
         report(root, "env-fargate", "surefire-reports", "C", "<testcase name=\"e\"><skipped message=\"Assumption "
                 + "failed: Docker is not running\"/></testcase>");
+        report(root, "core", "surefire-reports", "Abort", "<testcase name=\"g\"><skipped type=\"org.opentest4j."
+                + "TestAbortedException\"><![CDATA[org.opentest4j.TestAbortedException: Assumption failed: no "
+                + "PostgreSQL here\n\tat org.junit.jupiter.api.Assumptions.assumeTrue(Assumptions.java:127)\n]]>"
+                + "</skipped></testcase>");
         report(root, "core", "surefire-reports", "Old", "<testcase name=\"f\"><skipped message=\"stale\"/>"
                 + "</testcase>");
         Instant start = Instant.now();
@@ -35,8 +39,8 @@ class SkippedTestsSummaryTest {
                 FileTime.from(start.minusSeconds(3600)));
 
         assertThat(SkippedTestsSummary.summary(root, start.minusSeconds(60)))
-                .isEqualTo("[flowport] tests skipped in this build: 4: " + registry + " (3), Docker is not running (1)"
-                        + " [3 test reports]");
+                .isEqualTo("[flowport] tests skipped in this build: 5: " + registry + " (3), no PostgreSQL here (1)"
+                        + ", Docker is not running (1) [4 test reports]");
         assertThat(SkippedTestsSummary.summary(root, Instant.EPOCH)).contains("stale (1)");
     }
 
