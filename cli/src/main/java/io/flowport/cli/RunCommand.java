@@ -50,7 +50,8 @@ final class RunCommand implements Callable<Integer> {
     String runId;
 
     // the platform's separator (':' on Unix, ';' on Windows), read when the command line is built
-    @Option(names = {"-cp", "--classpath"}, split = "${sys:path.separator}", splitSynopsisLabel = "${sys:path.separator}",
+    @Option(names = {"-cp", "--classpath"}, split = "${sys:path.separator}",
+            splitSynopsisLabel = "${sys:path.separator}",
             paramLabel = "PATH",
             description = "Jars or class directories that hold the flow, or more providers (separated by "
                     + "'${sys:path.separator}'). For a local-process environment, also list them in its "

@@ -20,7 +20,8 @@ final class TypesCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"-cp", "--classpath"}, split = "${sys:path.separator}", splitSynopsisLabel = "${sys:path.separator}",
+    @Option(names = {"-cp", "--classpath"}, split = "${sys:path.separator}",
+            splitSynopsisLabel = "${sys:path.separator}",
             paramLabel = "PATH", description = "More jars or class directories to look in.")
     List<Path> classpath = new ArrayList<>();
 

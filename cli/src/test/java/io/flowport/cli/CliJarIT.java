@@ -59,7 +59,8 @@ class CliJarIT {
         Path alone = Files.copy(jar, dir.resolve("flowport.jar"));
         jar = alone;
         try {
-            Result r = flowport(dir, Map.of(), "demo", "--no-progress", "--output", dir.resolve("report.txt").toString());
+            Result r = flowport(dir, Map.of(), "demo", "--no-progress", "--output",
+                    dir.resolve("report.txt").toString());
             assertThat(r.code()).as(r.out()).isZero();
             assertThat(r.out()).contains("of 'demo-etl': Success: 7 tasks succeeded");
             assertThat(dir.resolve("report.txt")).content().contains("237 records");
@@ -72,7 +73,8 @@ class CliJarIT {
     void providersComeFromThePluginDirectoryNextToTheJar(@TempDir Path dir) throws Exception {
         Result with = flowport(dir, Map.of(), "types");
         assertThat(with.code()).as(with.out()).isZero();
-        assertThat(with.out()).contains("environments: fargate-task, kubernetes-job, local, local-process")
+        assertThat(with.out())
+                .contains("environments: cloud-run-job, fargate-task, kubernetes-job, local, local-process")
                 .contains("from " + plugins.toAbsolutePath());
 
         Path empty = Files.createDirectories(dir.resolve("no-plugins"));
@@ -103,8 +105,9 @@ class CliJarIT {
         assertThat(bundled).contains("io/flowport/core/Flow.class", "io/flowport/env/local/LocalEnvironment.class",
                 "picocli/CommandLine.class");
         assertThat(bundled).noneMatch(c -> c.startsWith("io/flowport/env/fargate/")
-                || c.startsWith("io/flowport/env/kubernetes/") || c.startsWith("software/amazon/")
-                || c.startsWith("io/fabric8/"));
+                || c.startsWith("io/flowport/env/kubernetes/") || c.startsWith("io/flowport/env/cloudrun/")
+                || c.startsWith("software/amazon/") || c.startsWith("io/fabric8/")
+                || c.startsWith("com/google/cloud/"));
         Map<String, List<String>> twice = new HashMap<>();
         try (Stream<Path> s = Files.list(plugins)) {
             for (Path p : (Iterable<Path>) s::iterator) {

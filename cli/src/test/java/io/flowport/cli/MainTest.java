@@ -155,8 +155,8 @@ class MainTest {
     @Test
     void typesListsWhatIsInstalled() {
         assertThat(Main.execute("types")).isZero();
-        assertThat(out()).contains("environments: cli-test-closing, fargate-task, kubernetes-job, local, "
-                + "local-process").contains("demo-etl");
+        assertThat(out()).contains("environments: cli-test-closing, cloud-run-job, fargate-task, kubernetes-job, "
+                + "local, local-process").contains("demo-etl");
     }
 
     @Test

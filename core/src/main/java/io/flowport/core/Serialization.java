@@ -745,7 +745,8 @@ public final class Serialization {
                 String key = kind + ":" + e.getKey();
                 String previous = origin.putIfAbsent(key, from);
                 if (previous != null) {
-                    duplicates.add(kind + " type '" + e.getKey() + "' is registered by both " + previous + " and " + from);
+                    duplicates.add(kind + " type '" + e.getKey() + "' is registered by both " + previous + " and "
+                            + from);
                     continue;
                 }
                 into.put(e.getKey(), e.getValue());

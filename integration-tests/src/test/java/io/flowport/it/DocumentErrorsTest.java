@@ -80,6 +80,17 @@ class DocumentErrorsTest {
     }
 
     @Test
+    void cloudRunJob() {
+        assertThat(envYaml("type: cloud-run-job\nproject: p\nregoin: europe-west1\n"))
+                .startsWith("unknown setting `regoin` in a `cloud-run-job` environment: did you mean `region`? "
+                        + "Known settings: ")
+                .contains("image", "jobName", "project");
+        assertThat(env("{\"type\":\"cloud-run-job\",\"maxRetries\":[1]}"))
+                .isEqualTo("setting `maxRetries` of a `cloud-run-job` environment: expected a whole number, got an "
+                        + "array");
+    }
+
+    @Test
     void imageStorage() {
         assertThat(error(() -> Serialization.storageFromJson("{\"type\":\"image\",\"repositry\":\"flows\"}")))
                 .startsWith("unknown setting `repositry` in an `image` storage: did you mean `repository`? Known "

@@ -19,13 +19,18 @@ import java.util.Objects;
  * {@code prefix/containerName/taskId}). Each call to {@link #lines()} reads the events written since the
  * previous call with {@code GetLogEvents}, paged by {@code nextForwardToken} from the head of the stream, so
  * calling it while the task runs follows the stream, and calling it after the run gives every line. The
- * newest {@value #MAX_LINES} lines are kept. Thread-safe; {@link #lines()} blocks on the network.
+ * newest {@value #MAX_LINES} lines are kept. {@link #tail(int)} reads from the end of the stream instead
+ * ({@code startFromHead=false}): one call for up to {@value #MAX_EVENTS_PER_CALL} lines, however long the stream,
+ * holding only the lines asked for. Thread-safe; both block on the network.
  */
 public final class CloudWatchRunLogs implements RunLogs {
 
     /** The most lines kept in memory (the oldest are dropped). */
     public static final int MAX_LINES = 10_000;
+    /** The most events one GetLogEvents call returns (its {@code limit}). */
+    static final int MAX_EVENTS_PER_CALL = 10_000;
     private static final int MAX_PAGES_PER_READ = 10_000;
+    private static final int MAX_TAIL_PAGES = 100;
 
     private final CloudWatchLogsClient client;
     private final String group;
@@ -71,8 +76,7 @@ public final class CloudWatchRunLogs implements RunLogs {
                 throw AwsErrors.map("GetLogEvents of " + location(), e);
             }
             for (OutputLogEvent ev : r.events()) {
-                String m = ev.message() == null ? "" : ev.message();
-                lines.addLast(m.endsWith("\n") ? m.substring(0, m.length() - 1) : m);
+                lines.addLast(line(ev));
                 if (lines.size() > MAX_LINES) {
                     lines.removeFirst();
                 }
@@ -88,6 +92,52 @@ public final class CloudWatchRunLogs implements RunLogs {
             }
         }
         return new ArrayList<>(lines);
+    }
+
+    /**
+     * The last {@code maxLines} lines, read backwards from the end of the stream ({@code startFromHead=false}):
+     * one GetLogEvents call when {@code maxLines} is at most {@value #MAX_EVENTS_PER_CALL} (CloudWatch may answer
+     * with fewer events when they exceed 1 MB; then it pages on backwards). An absent stream gives no lines.
+     * Independent of {@link #lines()}, whose position it does not move.
+     *
+     * @throws IllegalArgumentException if {@code maxLines} is negative
+     * @throws io.flowport.core.FlowportException if CloudWatch Logs refuses the read
+     */
+    @Override
+    public List<String> tail(int maxLines) {
+        if (maxLines < 0) {
+            throw new IllegalArgumentException("maxLines must be >= 0, was " + maxLines);
+        }
+        Deque<String> out = new ArrayDeque<>(Math.min(maxLines, MAX_EVENTS_PER_CALL));
+        String token = null;
+        for (int page = 0; page < MAX_TAIL_PAGES && out.size() < maxLines; page++) {
+            GetLogEventsResponse r;
+            try {
+                r = client.getLogEvents(GetLogEventsRequest.builder().logGroupName(group).logStreamName(stream)
+                        .startFromHead(false).limit(Math.min(maxLines - out.size(), MAX_EVENTS_PER_CALL))
+                        .nextToken(token).build());
+            } catch (ResourceNotFoundException e) {
+                break;
+            } catch (SdkException e) {
+                throw AwsErrors.map("GetLogEvents of " + location(), e);
+            }
+            List<OutputLogEvent> events = r.events();
+            for (int i = events.size() - 1; i >= 0 && out.size() < maxLines; i--) {
+                out.addFirst(line(events.get(i)));
+            }
+            String back = r.nextBackwardToken();
+            // CloudWatch answers with the token it was given once the start of the stream is reached
+            if (events.isEmpty() || back == null || back.equals(token)) {
+                break;
+            }
+            token = back;
+        }
+        return List.copyOf(out);
+    }
+
+    private static String line(OutputLogEvent ev) {
+        String m = ev.message() == null ? "" : ev.message();
+        return m.endsWith("\n") ? m.substring(0, m.length() - 1) : m;
     }
 
     @Override

@@ -1,7 +1,11 @@
 package io.flowport.env.fargate;
 
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import com.fasterxml.jackson.annotation.JsonAnySetter;
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 
@@ -20,6 +24,14 @@ import java.util.Objects;
  * <p>{@code environment} values are plain text, part of the task definition and serialized with the
  * environment: put secret values in {@code secrets}, which only holds references (Secrets Manager or SSM
  * Parameter Store ARNs) that ECS resolves when the task starts.
+ *
+ * <p>Every other field of an ECS container definition is given with its key from the ECS API reference
+ * ({@link #ecsFields()}): in JSON/YAML next to the typed ones ({@code portMappings}, {@code healthCheck},
+ * {@code dependsOn}, {@code mountPoints}, {@code linuxParameters}, {@code firelensConfiguration},
+ * {@code ulimits}, {@code user} ...), in Java with {@link Builder#ecsField}. They are checked against the ECS
+ * model of the AWS SDK (names, types, enum values) and against the rest of the definition (volumes, other
+ * containers) when the environment is validated, before any AWS call; they are part of the task definition's
+ * content hash.
  */
 @JsonDeserialize(builder = ContainerDefinition.Builder.class)
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -37,6 +49,7 @@ public final class ContainerDefinition {
     private final Map<String, String> environment;
     private final Map<String, String> secrets;
     private final LogConfiguration logConfiguration;
+    private final ObjectNode ecsFields;
 
     private ContainerDefinition(Builder b) {
         this.name = b.name;
@@ -51,6 +64,7 @@ public final class ContainerDefinition {
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(b.environment));
         this.secrets = Collections.unmodifiableMap(new LinkedHashMap<>(b.secrets));
         this.logConfiguration = b.logConfiguration;
+        this.ecsFields = b.ecsFields.deepCopy();
     }
 
     /** Starts a builder. */
@@ -135,6 +149,20 @@ public final class ContainerDefinition {
         return logConfiguration;
     }
 
+    /**
+     * The container's other ECS fields, under their ECS API names (e.g. {@code portMappings}, {@code healthCheck});
+     * a copy. Serialized next to the typed fields.
+     */
+    @JsonAnyGetter
+    public Map<String, Object> ecsFields() {
+        return EcsFields.toMap(ecsFields);
+    }
+
+    /** The other ECS fields as JSON (not copied: never modify it). */
+    ObjectNode ecsFieldsNode() {
+        return ecsFields;
+    }
+
     /** A builder holding this container's values. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -150,6 +178,7 @@ public final class ContainerDefinition {
         b.environment.putAll(environment);
         b.secrets.putAll(secrets);
         b.logConfiguration = logConfiguration;
+        b.ecsFields.setAll(ecsFields.deepCopy());
         return b;
     }
 
@@ -160,24 +189,27 @@ public final class ContainerDefinition {
                 && Objects.equals(workingDirectory, c.workingDirectory) && Objects.equals(cpu, c.cpu)
                 && Objects.equals(memory, c.memory) && Objects.equals(memoryReservation, c.memoryReservation)
                 && Objects.equals(essential, c.essential) && environment.equals(c.environment)
-                && secrets.equals(c.secrets) && Objects.equals(logConfiguration, c.logConfiguration);
+                && secrets.equals(c.secrets) && Objects.equals(logConfiguration, c.logConfiguration)
+                && ecsFields.equals(c.ecsFields);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(name, image, command, entryPoint, workingDirectory, cpu, memory, memoryReservation,
-                essential, environment, secrets, logConfiguration);
+                essential, environment, secrets, logConfiguration, ecsFields);
     }
 
     @Override
     public String toString() {
         // environment values may be sensitive even though they should not be: show names only
         return "ContainerDefinition[name=" + name + ", image=" + image + ", environment=" + environment.keySet()
-                + ", secrets=" + secrets.keySet() + "]";
+                + ", secrets=" + secrets.keySet() + (ecsFields.isEmpty() ? "" : ", ecsFields="
+                + EcsFields.toMap(ecsFields).keySet()) + "]";
     }
 
     /** Builds a {@link ContainerDefinition}. */
     @JsonPOJOBuilder(withPrefix = "")
+    @JsonAutoDetect(setterVisibility = JsonAutoDetect.Visibility.NONE) // only the annotated methods read documents
     public static final class Builder {
         private String name;
         private String image;
@@ -191,6 +223,7 @@ public final class ContainerDefinition {
         private final Map<String, String> environment = new LinkedHashMap<>();
         private final Map<String, String> secrets = new LinkedHashMap<>();
         private LogConfiguration logConfiguration;
+        private final ObjectNode ecsFields = EcsFields.JSON.createObjectNode();
 
         private Builder() {
         }
@@ -290,6 +323,29 @@ public final class ContainerDefinition {
         @JsonProperty("logConfiguration")
         public Builder logConfiguration(LogConfiguration value) {
             this.logConfiguration = value;
+            return this;
+        }
+
+        /**
+         * Sets another field of the ECS container definition, with its name and JSON shape from the ECS API
+         * reference, e.g. {@code ecsField("portMappings", List.of(Map.of("containerPort", 8080)))} or
+         * {@code ecsField("linuxParameters", Map.of("initProcessEnabled", true))}. A {@code null} value removes
+         * it. Checked when the environment is validated.
+         */
+        @JsonAnySetter
+        public Builder ecsField(String name, Object value) {
+            Objects.requireNonNull(name, "name");
+            if (value == null) {
+                ecsFields.remove(name);
+            } else {
+                ecsFields.set(name, EcsFields.JSON.valueToTree(value));
+            }
+            return this;
+        }
+
+        /** Sets several other ECS fields (see {@link #ecsField}). */
+        public Builder ecsFields(Map<String, ?> values) {
+            values.forEach(this::ecsField);
             return this;
         }
 

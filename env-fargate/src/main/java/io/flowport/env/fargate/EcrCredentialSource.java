@@ -4,9 +4,11 @@ import io.flowport.core.FlowportException;
 import io.flowport.core.spi.RegistryCredentialSource;
 import io.flowport.core.spi.RegistryCredentials;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ecr.EcrClient;
+import software.amazon.awssdk.services.ecr.EcrClientBuilder;
 import software.amazon.awssdk.services.ecr.model.AuthorizationData;
 import software.amazon.awssdk.services.ecr.model.GetAuthorizationTokenResponse;
 
@@ -19,7 +21,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -43,10 +47,12 @@ public final class EcrCredentialSource implements RegistryCredentialSource {
     private final Clock clock;
     private final Map<String, Token> cache = new ConcurrentHashMap<>();
 
-    /** The source {@link java.util.ServiceLoader} creates: the default AWS credential chain, one client per call. */
+    /**
+     * The source {@link java.util.ServiceLoader} creates: the default AWS credential chain, one ECR client per
+     * token fetch (tokens are cached for hours), closed with its HTTP connections after the call.
+     */
     public EcrCredentialSource() {
-        this(region -> EcrClient.builder().region(region).httpClient(Apache5HttpClient.create()).build(),
-                Clock.systemUTC());
+        this(clients(Apache5HttpClient::builder, b -> { }), Clock.systemUTC());
     }
 
     /**
@@ -58,6 +64,24 @@ public final class EcrCredentialSource implements RegistryCredentialSource {
     public EcrCredentialSource(Function<Region, EcrClient> clients, Clock clock) {
         this.clients = Objects.requireNonNull(clients, "clients");
         this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * ECR clients whose HTTP client the SDK builds from {@code http} and therefore closes with the ECR client (a
+     * client handed over already built would be left open by the SDK, one connection pool per token fetch).
+     *
+     * @param http       makes the builder of each client's HTTP client
+     * @param customizer further settings (endpoint, credentials) for each client
+     */
+    static Function<Region, EcrClient> clients(Supplier<? extends SdkHttpClient.Builder<?>> http,
+                                               Consumer<EcrClientBuilder> customizer) {
+        Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(customizer, "customizer");
+        return region -> {
+            EcrClientBuilder b = EcrClient.builder().region(region).httpClientBuilder(http.get());
+            customizer.accept(b);
+            return b.build();
+        };
     }
 
     @Override

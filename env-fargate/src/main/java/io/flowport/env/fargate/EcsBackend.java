@@ -13,6 +13,7 @@ import io.flowport.core.spi.Definition;
 import io.flowport.core.spi.Labels;
 import io.flowport.core.spi.Launch;
 import io.flowport.core.spi.LaunchRequest;
+import io.flowport.core.spi.Names;
 import io.flowport.core.spi.Observation;
 import io.flowport.core.spi.RunStatus;
 import org.slf4j.Logger;
@@ -22,7 +23,6 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -34,12 +34,14 @@ import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.AssignPublicIp;
 import software.amazon.awssdk.services.ecs.model.AwsVpcConfiguration;
 import software.amazon.awssdk.services.ecs.model.CapacityProviderStrategyItem;
+import software.amazon.awssdk.services.ecs.model.ClientException;
 import software.amazon.awssdk.services.ecs.model.Container;
 import software.amazon.awssdk.services.ecs.model.ContainerOverride;
 import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.DescribeTasksResponse;
 import software.amazon.awssdk.services.ecs.model.DesiredStatus;
 import software.amazon.awssdk.services.ecs.model.Failure;
+import software.amazon.awssdk.services.ecs.model.InvalidParameterException;
 import software.amazon.awssdk.services.ecs.model.KeyValuePair;
 import software.amazon.awssdk.services.ecs.model.ListTaskDefinitionsResponse;
 import software.amazon.awssdk.services.ecs.model.ListTasksRequest;
@@ -62,13 +64,9 @@ import software.amazon.awssdk.services.sts.model.AssumeRoleRequest;
 import software.amazon.awssdk.services.sts.model.GetCallerIdentityRequest;
 import software.amazon.awssdk.services.sts.model.GetCallerIdentityResponse;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -86,9 +84,9 @@ import java.util.function.Function;
  * ({@code sdkMaxAttempts}), and maps what is left after the SDK's retries: throttling, 5xx and I/O errors to
  * {@link TransientException}, refusals to {@link LaunchException}.
  *
- * <p>{@link #delete} does nothing on AWS: ECS removes stopped tasks by itself (they stay visible for about an
- * hour). It makes this backend leave the task out of {@link #find} from then on, so that a TTL controller does
- * not see it again. Task definitions are kept; {@link #deregisterOldRevisions} removes old ones on request.
+ * <p>Nothing to delete: ECS removes stopped tasks by itself (they stay visible for about an hour), so
+ * {@link #supportsDelete()} is false and {@link #find} reports tasks as not deletable. Task definitions are kept;
+ * {@link #deregisterOldRevisions} removes old ones on request.
  *
  * <p>Thread-safe. Close it to release the HTTP connections.
  */
@@ -99,7 +97,16 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
     public static final int MAX_BATCH = 100;
     /** ECS limit on the JSON of a RunTask's overrides. */
     public static final int MAX_OVERRIDES_CHARS = 8192;
-    private static final Duration FORGET_FOR = Duration.ofHours(3);
+    /**
+     * ECS's documented sustained rate of {@code DescribeTasks} per account and Region (the "Request throttling
+     * for the Amazon ECS API" page of the ECS API reference: 20 per second, bursts of 100).
+     */
+    static final double DESCRIBE_TASKS_PER_SECOND = 20;
+    /**
+     * RegisterTaskDefinition attempts on {@code ClientException}: ECS answers a refused definition and "too many
+     * concurrent attempts" of one family with the same code, so a few attempts tell the two apart.
+     */
+    static final int REGISTER_ATTEMPTS = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final FargateTaskEnvironment env;
@@ -110,10 +117,11 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
     private final List<AutoCloseable> resources;
     private final String region;
     private final String firstContainer;
+    private final RunTaskRequest runTaskTemplate;
     private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
-    private final Map<String, Instant> forgotten = new ConcurrentHashMap<>();
+    private final Map<String, Integer> registerClientErrors = new ConcurrentHashMap<>();
     private final Object prepareLock = new Object();
-    private volatile boolean identityChecked;
+    private volatile Identity identity;
 
     private EcsBackend(FargateTaskEnvironment env, EcsClient ecs, StsClient sts, AwsCredentialsProvider credentials,
                        Function<String, CloudWatchLogsClient> logsClients, List<AutoCloseable> resources,
@@ -126,6 +134,13 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
         this.resources = resources;
         this.region = region;
         this.firstContainer = env.containerDefinitions().isEmpty() ? null : env.containerDefinitions().get(0).name();
+        List<String> problems = new ArrayList<>();
+        RunTaskRequest.Builder template = RunTaskRequest.builder();
+        EcsFields.apply(env.runTaskNode(), template, "runTaskRequest", problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException("runTaskRequest", problems);
+        }
+        this.runTaskTemplate = template.build();
     }
 
     /**
@@ -224,16 +239,17 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
     // ------------------------------------------------------------------------------------------ prepare
 
     /**
-     * Checks the credentials once (STS GetCallerIdentity), then reuses the family's latest ACTIVE revision if
-     * it equals the wanted definition after normalisation, else registers one new revision tagged with the
-     * content hash. At most one registration per distinct definition for the life of this backend.
+     * Checks the credentials once (STS GetCallerIdentity), then reuses the family's latest ACTIVE revision if it
+     * carries the wanted content hash (Flowport registered it) or equals the wanted definition after
+     * normalisation (role names expanded to ARNs), else registers one new revision tagged with the content hash.
+     * At most one registration per distinct definition for the life of this backend.
      */
     @Override
     public Definition prepare(Flow flow) {
-        checkIdentity();
+        Identity who = checkIdentity();
         String family = env.familyFor(flow);
         RegisterTaskDefinitionRequest.Builder request = TaskDefinitions.request(env, family);
-        Map<String, Object> wanted = TaskDefinitions.normalise(request.build());
+        var wanted = TaskDefinitions.normalise(request.build(), who::roleArn);
         String hash = TaskDefinitions.hash(wanted);
         Definition known = definitions.get(hash);
         if (known != null) {
@@ -244,58 +260,79 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
             if (known != null) {
                 return new Definition(known.id(), hash, false);
             }
-            TaskDefinition latest = describeLatest(family);
+            DescribeTaskDefinitionResponse latest = describeLatest(family);
             Definition d;
-            if (latest != null && TaskDefinitions.normalise(latest).equals(wanted)) {
-                LOG.info("ecs: reusing task definition {} (content hash {})", latest.taskDefinitionArn(),
-                        hash.substring(0, 12));
-                d = new Definition(latest.taskDefinitionArn(), hash, false);
+            if (latest != null && (hash.equals(TaskDefinitions.contentHash(latest.tags()))
+                    || TaskDefinitions.normalise(latest.taskDefinition(), who::roleArn).equals(wanted))) {
+                LOG.info("ecs: reusing task definition {} (content hash {})", latest.taskDefinition()
+                        .taskDefinitionArn(), hash.substring(0, 12));
+                d = new Definition(latest.taskDefinition().taskDefinitionArn(), hash, false);
             } else {
                 if (latest != null) {
-                    LOG.info("ecs: {} differs from the wanted definition in: {}", latest.taskDefinitionArn(),
-                            TaskDefinitions.readableDiff(wanted, TaskDefinitions.normalise(latest)));
+                    LOG.info("ecs: {} differs from the wanted definition in: {}",
+                            latest.taskDefinition().taskDefinitionArn(), TaskDefinitions.readableDiff(wanted,
+                                    TaskDefinitions.normalise(latest.taskDefinition(), who::roleArn)));
                 }
-                TaskDefinition registered;
-                try {
-                    registered = ecs.registerTaskDefinition(request.tags(TaskDefinitions.tags(hash)).build())
-                            .taskDefinition();
-                } catch (SdkException e) {
-                    throw AwsErrors.map("RegisterTaskDefinition of family " + family, e);
-                }
-                LOG.info("ecs: registered task definition {} (content hash {})", registered.taskDefinitionArn(),
-                        hash.substring(0, 12));
-                d = new Definition(registered.taskDefinitionArn(), hash, true);
+                d = new Definition(register(request, family, hash).taskDefinitionArn(), hash, true);
             }
             definitions.put(hash, d);
             return d;
         }
     }
 
-    private TaskDefinition describeLatest(String family) {
+    private TaskDefinition register(RegisterTaskDefinitionRequest.Builder request, String family, String hash) {
+        String what = "RegisterTaskDefinition of family " + family;
+        TaskDefinition registered;
+        try {
+            registered = ecs.registerTaskDefinition(request.tags(TaskDefinitions.tags(hash)).build())
+                    .taskDefinition();
+        } catch (ClientException e) {
+            // ECS answers both a refusal and "too many concurrent attempts to create a new revision" with this
+            // code (nothing else tells them apart): retried a few times through the lifecycle, and each retry
+            // describes the family again, so a revision another process registered meanwhile is reused
+            int attempt = registerClientErrors.merge(hash, 1, Integer::sum);
+            if (attempt < REGISTER_ATTEMPTS) {
+                throw new TransientException(what + " failed (attempt " + attempt + " of " + REGISTER_ATTEMPTS
+                        + "): " + AwsErrors.code(e) + ": " + e.awsErrorDetails().errorMessage(), e);
+            }
+            registerClientErrors.remove(hash);
+            throw AwsErrors.map(what, e);
+        } catch (SdkException e) {
+            throw AwsErrors.map(what, e);
+        }
+        registerClientErrors.remove(hash);
+        LOG.info("ecs: registered task definition {} (content hash {})", registered.taskDefinitionArn(),
+                hash.substring(0, 12));
+        return registered;
+    }
+
+    /** The family's latest ACTIVE revision with its tags, or null if it has none. */
+    private DescribeTaskDefinitionResponse describeLatest(String family) {
         try {
             DescribeTaskDefinitionResponse r = ecs.describeTaskDefinition(b -> b.taskDefinition(family)
                     .include(TaskDefinitionField.TAGS));
             TaskDefinition d = r.taskDefinition();
-            return d != null && d.status() == TaskDefinitionStatus.ACTIVE ? d : null;
-        } catch (AwsServiceException e) {
-            if (!AwsErrors.isTransient(e) && e.getMessage() != null
-                    && e.getMessage().contains("Unable to describe task definition")) {
-                return null; // the family has no ACTIVE revision yet
-            }
-            throw AwsErrors.map("DescribeTaskDefinition of family " + family, e);
+            return d != null && d.status() == TaskDefinitionStatus.ACTIVE ? r : null;
+        } catch (ClientException e) {
+            return null; // ECS's answer for a family without an ACTIVE revision
         } catch (SdkException e) {
             throw AwsErrors.map("DescribeTaskDefinition of family " + family, e);
         }
     }
 
-    /** One GetCallerIdentity (and AssumeRole first, with a role) per backend, before anything is created. */
-    private void checkIdentity() {
-        if (identityChecked) {
-            return;
+    /**
+     * One GetCallerIdentity (and AssumeRole first, with a role) per backend, before anything is created.
+     *
+     * @return the account and partition the credentials belong to
+     */
+    private Identity checkIdentity() {
+        Identity known = identity;
+        if (known != null) {
+            return known;
         }
         synchronized (prepareLock) {
-            if (identityChecked) {
-                return;
+            if (identity != null) {
+                return identity;
             }
             if (env.roleArn() != null) {
                 try {
@@ -322,7 +359,28 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
                         + mapped.getMessage(), e);
             }
             LOG.info("ecs: calling AWS in {} as {} (account {})", region, who.arn(), who.account());
-            identityChecked = true;
+            identity = Identity.of(who.arn(), who.account());
+            return identity;
+        }
+    }
+
+    /**
+     * The account and partition of the credentials, from the STS check: what ECS uses to turn a role name into
+     * the ARN it reports ({@code arn:<partition>:iam::<account>:role/<name>}).
+     */
+    record Identity(String partition, String account) {
+
+        static Identity of(String callerArn, String account) {
+            String[] parts = callerArn == null ? new String[0] : callerArn.split(":", 3);
+            return new Identity(parts.length > 1 && !parts[1].isEmpty() ? parts[1] : "aws", account);
+        }
+
+        /** A role ARN as given, or the ARN of a role name in this account. */
+        String roleArn(String nameOrArn) {
+            if (nameOrArn == null || nameOrArn.startsWith("arn:")) {
+                return nameOrArn;
+            }
+            return "arn:" + partition + ":iam::" + account + ":role/" + nameOrArn;
         }
     }
 
@@ -347,7 +405,8 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
         List<Tag> tags = new ArrayList<>();
         env.tags().forEach((k, v) -> tags.add(Tag.builder().key(k).value(v).build()));
         request.labels().forEach((k, v) -> tags.add(Tag.builder().key(k).value(v).build()));
-        RunTaskRequest.Builder b = RunTaskRequest.builder()
+        // the runTaskRequest fields first; Flowport's own fields are set over them (validation refuses overlaps)
+        RunTaskRequest.Builder b = runTaskTemplate.toBuilder()
                 .cluster(env.effectiveCluster())
                 .taskDefinition(definition.id())
                 .count(1)
@@ -441,21 +500,15 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
 
     /** ECS startedBy: up to 36 letters, digits, hyphens, slashes and underscores. */
     static String startedBy(String flowRunId) {
-        String s = flowRunId.replaceAll("[^A-Za-z0-9_/-]", "-");
-        return s.length() > 36 ? s.substring(0, 36) : s;
+        return Names.sanitize(flowRunId, Names.ECS_STARTED_BY);
     }
 
-    /** The RunTask clientToken: the idempotency token itself when ECS accepts it, else its SHA-256. */
+    /** The RunTask clientToken: the idempotency token itself when ECS accepts it (64 ASCII), else its SHA-256. */
     static String clientToken(String token) {
         if (token.length() <= 64 && token.chars().allMatch(c -> c > 32 && c < 127)) {
             return token;
         }
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(token.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Names.sha256Hex(token);
     }
 
     private static String describe(Failure f) {
@@ -473,6 +526,16 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
     @Override
     public int maxBatch() {
         return MAX_BATCH;
+    }
+
+    /**
+     * ECS's documented sustained DescribeTasks rate, 20 per second per account and Region; the lifecycle never
+     * reads status faster (override with {@code BackendLifecycle.Settings.statusReadsPerSecond}, e.g. when
+     * several processes share an account's quota).
+     */
+    @Override
+    public double readsPerSecond() {
+        return DESCRIBE_TASKS_PER_SECOND;
     }
 
     /** One DescribeTasks per cluster per 100 tasks. Tasks ECS does not know (failure MISSING) are left out. */
@@ -571,20 +634,42 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
         String containerReason = main == null || main.reason() == null ? "" : "; " + name + ": " + main.reason();
         Integer exit = main == null ? null : main.exitCode();
         if ("TaskFailedToStart".equals(stopCode)) {
-            return State.crashed("ECS task failed to start: " + reason + containerReason, null);
+            return State.crashed("ECS task failed to start: " + (reason.isEmpty() ? "ECS gave no reason" : reason)
+                    + containerReason, null);
         }
         if ("UserInitiated".equals(stopCode)) {
-            return State.cancelled("ECS task was stopped: " + reason);
+            return State.cancelled("ECS task was stopped" + (reason.isEmpty() ? "" : ": " + reason));
         }
         if (exit == null) {
-            return State.crashed("ECS task stopped without an exit code of " + name + " (" + stopCode + "): "
-                    + reason + containerReason, null);
+            return State.crashed("ECS task stopped without an exit code of " + name + "; " + known(t, main), null);
         }
         if (exit == 0) {
             return State.success(name + " exited with code 0");
         }
         return State.failed(name + " exited with code " + exit + (reason.isEmpty() ? "" : " (" + reason + ")")
                 + containerReason, null);
+    }
+
+    /** What ECS says about a task that stopped without an exit code: only what it reported, never "null". */
+    private static String known(Task t, Container main) {
+        List<String> facts = new ArrayList<>();
+        if (t.stopCodeAsString() != null) {
+            facts.add("stop code " + t.stopCodeAsString());
+        }
+        if (t.stoppedReason() != null && !t.stoppedReason().isBlank()) {
+            facts.add("reason: " + t.stoppedReason());
+        }
+        if (main != null && main.reason() != null && !main.reason().isBlank()) {
+            facts.add("container " + main.name() + ": " + main.reason());
+        }
+        if (main != null && main.lastStatus() != null) {
+            facts.add("container " + main.name() + " was " + main.lastStatus());
+        }
+        if (t.stoppingAt() != null || t.stoppedAt() != null) {
+            facts.add("stopped at " + (t.stoppedAt() != null ? t.stoppedAt() : t.stoppingAt()));
+        }
+        return facts.isEmpty() ? "ECS gave no stop code and no reason (look at the task in the ECS console or its "
+                + "logs)" : String.join("; ", facts);
     }
 
     // ------------------------------------------------------------------------------------------ stop, logs
@@ -596,14 +681,23 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
         try {
             ecs.stopTask(b -> b.cluster(clusterOf(launch.id())).task(launch.id())
                     .reason(r.length() > 255 ? r.substring(0, 255) : r));
-        } catch (AwsServiceException e) {
-            if (!AwsErrors.isTransient(e) && e.getMessage() != null && e.getMessage().contains("not found")) {
+        } catch (InvalidParameterException e) {
+            // ECS's answer for a task it does not know (any more); it uses the same code for other refusals, so
+            // the task's own status decides
+            if (gone(launch)) {
                 return;
             }
             throw AwsErrors.map("StopTask of " + launch.id(), e);
         } catch (SdkException e) {
             throw AwsErrors.map("StopTask of " + launch.id(), e);
         }
+    }
+
+    /** Whether ECS no longer knows the task, or knows it as STOPPED. */
+    private boolean gone(Launch launch) {
+        DescribeTasksResponse r = describeTasks(clusterOf(launch.id()), List.of(launch.id()), false);
+        return r.tasks().stream().noneMatch(t -> launch.id().equals(t.taskArn()))
+                || r.tasks().stream().allMatch(t -> "STOPPED".equals(t.lastStatus()));
     }
 
     /**
@@ -658,8 +752,6 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
                 token = r.nextToken();
             } while (token != null);
         }
-        purgeForgotten();
-        arns.removeAll(forgotten.keySet());
         List<Found> found = new ArrayList<>();
         for (Map.Entry<String, List<String>> group : byCluster(new ArrayList<>(arns)).entrySet()) {
             for (List<String> chunk : chunks(group.getValue())) {
@@ -679,7 +771,8 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
                     });
                     Launch launch = new Launch(t.taskArn(), runId, runLabels,
                             t.createdAt() != null ? t.createdAt() : Instant.now());
-                    found.add(new Found(launch, statusOf(t), t.stoppedAt()));
+                    // ECS removes stopped tasks by itself: nothing to delete
+                    found.add(new Found(launch, statusOf(t), t.stoppedAt(), false));
                 }
             }
         }
@@ -687,18 +780,12 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
     }
 
     /**
-     * Nothing to delete on ECS: a stopped task needs no deletion and disappears by itself. The task is left
-     * out of {@link #find} from now on (for three hours, longer than ECS shows stopped tasks).
+     * False: a stopped ECS task needs no deletion, ECS removes it by itself after about an hour. A TTL controller
+     * ({@code BackendCleaner}, the agent) therefore deletes nothing here.
      */
     @Override
-    public void delete(Launch launch) {
-        purgeForgotten();
-        forgotten.put(launch.id(), Instant.now());
-    }
-
-    private void purgeForgotten() {
-        Instant cutoff = Instant.now().minus(FORGET_FOR);
-        forgotten.values().removeIf(t -> t.isBefore(cutoff));
+    public boolean supportsDelete() {
+        return false;
     }
 
     /**

@@ -1,18 +1,23 @@
 package io.flowport.env.fargate;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonAnySetter;
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowport.core.AbstractEnvironment;
+import io.flowport.core.ConfigurationException;
 import io.flowport.core.Flow;
 import io.flowport.core.RunnerSettings;
 import io.flowport.core.spi.Backend;
 import io.flowport.core.spi.BackendEnvironment;
 import io.flowport.core.spi.BackendLifecycle;
+import io.flowport.core.spi.Names;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 
+import java.lang.reflect.Method;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +28,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Runs each flow run as an AWS ECS task, on Fargate or on EC2 container instances (type {@code fargate-task}).
@@ -35,22 +42,38 @@ import java.util.Optional;
  * launch never starts a second task). Runs are followed with batched {@code DescribeTasks} calls (100 tasks a
  * call), and with an {@code awslogs} log configuration the result's logs read the run's CloudWatch stream.
  *
- * <p>Credentials, in order: {@code awsAccessKeyId}/{@code awsSecretAccessKey}/{@code awsSessionToken}; an
- * explicit {@link Builder#credentialsProvider}; the {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}/
+ * <p>Credentials, in order: {@code awsAccessKeyId}/{@code awsSecretAccessKey}/{@code awsSessionToken} given in
+ * code; an explicit {@link Builder#credentialsProvider}; the {@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}/
  * {@code AWS_SESSION_TOKEN} environment variables; the SDK's default chain (profile, web identity, container,
  * instance). With {@code roleArn} those credentials assume the role (STS AssumeRole, refreshed before expiry).
- * Region: {@code regionName}, then {@code REGION_NAME}, then {@code AWS_REGION}, then the SDK's default chain.
+ * A JSON/YAML document never carries credentials: one that has them ({@code awsAccessKeyId},
+ * {@code aws_secret_access_key} ...) is refused with a {@link ConfigurationException} saying where credentials
+ * come from, and so is any other setting this type does not know. Region: {@code regionName}, then
+ * {@code REGION_NAME}, then {@code AWS_REGION}, then the SDK's default chain.
+ *
+ * <p>Task definition and RunTask fields without a typed setting (volumes, ephemeral storage, placement ...) are
+ * given as in the ECS API reference in {@code taskDefinition} and {@code runTaskRequest}, and a container's
+ * (port mappings, health checks, {@code dependsOn}, {@code linuxParameters}, FireLens ...) next to its typed
+ * fields; all are validated before any AWS call.
  *
  * <p>Serialized (JSON/YAML): {@code launchType, regionName, endpointOverride, family, cpu, memory,
- * networkMode, executionRoleArn, taskRoleArn, cpuArchitecture, containerDefinitions, cluster, subnets,
- * securityGroups, assignPublicIp, capacityProviderStrategy, platformVersion, propagateTags, tags, cpuOverride,
- * memoryOverride, roleArn, roleSessionName, runnerCommand, sdkMaxAttempts, requestTimeout,
- * launchesPerSecond, labels, metadata, executor}. Never serialized and never logged: {@code awsAccessKeyId,
- * awsSecretAccessKey, awsSessionToken, externalId}, the credentials provider, the injected environment map,
- * the lifecycle settings and the callbacks.
+ * networkMode, executionRoleArn, taskRoleArn, cpuArchitecture, containerDefinitions, taskDefinition, cluster,
+ * subnets, securityGroups, assignPublicIp, capacityProviderStrategy, platformVersion, propagateTags, tags,
+ * cpuOverride, memoryOverride, runTaskRequest, roleArn, roleSessionName, runnerCommand, sdkMaxAttempts,
+ * requestTimeout, launchesPerSecond, labels, metadata, executor}. Never serialized and never logged:
+ * {@code awsAccessKeyId, awsSecretAccessKey, awsSessionToken, externalId}, the credentials provider, the injected
+ * environment map, the lifecycle settings and the callbacks.
  */
 @JsonDeserialize(builder = FargateTaskEnvironment.Builder.class)
 public final class FargateTaskEnvironment extends BackendEnvironment {
+
+    /** Keys (lower case, without '_', '-' and spaces) that carry AWS credentials in one tool or another. */
+    private static final Set<String> CREDENTIAL_KEYS = Set.of("awsaccesskeyid", "accesskeyid", "awsaccesskey",
+            "accesskey", "awssecretaccesskey", "secretaccesskey", "awssecretkey", "secretkey", "awssessiontoken",
+            "sessiontoken", "awssecuritytoken", "securitytoken", "awscredentials", "credentials");
+    /** Builder settings that hold objects or secrets and are never read from a document. */
+    private static final Set<String> CODE_ONLY = Set.of("credentialsProvider", "systemEnvironment",
+            "lifecycleSettings", "onStart", "onExit");
 
     /** The Fargate launch type (the default). */
     public static final String FARGATE = "FARGATE";
@@ -72,6 +95,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
     private final String taskRoleArn;
     private final String cpuArchitecture;
     private final List<ContainerDefinition> containerDefinitions;
+    private final ObjectNode taskDefinitionFields;
     private final String cluster;
     private final List<String> subnets;
     private final List<String> securityGroups;
@@ -82,6 +106,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
     private final Map<String, String> tags;
     private final String cpuOverride;
     private final String memoryOverride;
+    private final ObjectNode runTaskFields;
     private final String roleArn;
     private final String externalId;
     private final String roleSessionName;
@@ -91,7 +116,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
     private final double launchesPerSecond;
     private final Map<String, String> systemEnvironment;
     private final BackendLifecycle.Settings lifecycleSettings;
-    // one instance of each distinct serialized storage/environment, shared by every queued launch request
+    private volatile EcsBackend backend;
 
     private FargateTaskEnvironment(Builder b) {
         super(b);
@@ -110,6 +135,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         this.taskRoleArn = b.taskRoleArn;
         this.cpuArchitecture = b.cpuArchitecture;
         this.containerDefinitions = List.copyOf(b.containerDefinitions);
+        this.taskDefinitionFields = b.taskDefinitionFields.deepCopy();
         this.cluster = b.cluster;
         this.subnets = List.copyOf(b.subnets);
         this.securityGroups = List.copyOf(b.securityGroups);
@@ -120,6 +146,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         this.tags = Collections.unmodifiableMap(new LinkedHashMap<>(b.tags));
         this.cpuOverride = b.cpuOverride;
         this.memoryOverride = b.memoryOverride;
+        this.runTaskFields = b.runTaskFields.deepCopy();
         this.roleArn = b.roleArn;
         this.externalId = b.externalId;
         this.roleSessionName = b.roleSessionName;
@@ -204,6 +231,16 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         return containerDefinitions;
     }
 
+    /**
+     * Other fields of the RegisterTaskDefinition request, under their ECS API names: {@code volumes} (EFS, bind
+     * mounts), {@code ephemeralStorage}, {@code pidMode}, {@code ipcMode}, {@code placementConstraints},
+     * {@code proxyConfiguration} ...; a copy. Part of the definition's content hash.
+     */
+    @JsonProperty("taskDefinition")
+    public Map<String, Object> taskDefinition() {
+        return EcsFields.toMap(taskDefinitionFields);
+    }
+
     /** The cluster as set, or null for ECS's {@code default} cluster. */
     @JsonProperty("cluster")
     public String cluster() {
@@ -264,6 +301,16 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         return memoryOverride;
     }
 
+    /**
+     * Other fields of every RunTask request, under their ECS API names: {@code enableExecuteCommand},
+     * {@code placementConstraints}, {@code placementStrategy}, {@code group}, {@code enableECSManagedTags},
+     * {@code referenceId}, {@code volumeConfigurations}; a copy.
+     */
+    @JsonProperty("runTaskRequest")
+    public Map<String, Object> runTaskRequest() {
+        return EcsFields.toMap(runTaskFields);
+    }
+
     /** A role to assume for every AWS call, or null. */
     @JsonProperty("roleArn")
     public String roleArn() {
@@ -303,7 +350,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
     // ---------------------------------------------------------------- not serialized
 
     /** Whether explicit access keys were given (their values are never exposed). */
-    public boolean hasExplicitCredentials() {
+    boolean hasExplicitCredentials() {
         return awsAccessKeyId != null || awsSecretAccessKey != null || awsSessionToken != null;
     }
 
@@ -325,6 +372,14 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
 
     String externalId() {
         return externalId;
+    }
+
+    ObjectNode taskDefinitionNode() {
+        return taskDefinitionFields;
+    }
+
+    ObjectNode runTaskNode() {
+        return runTaskFields;
     }
 
     /** The process environment, or the map injected for tests. */
@@ -359,8 +414,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         if (family != null) {
             return family;
         }
-        String f = ("flowport-" + flow.name()).replaceAll("[^A-Za-z0-9_-]", "-");
-        return f.length() > 255 ? f.substring(0, 255) : f;
+        return Names.sanitize("flowport-" + flow.name(), Names.ECS_FAMILY);
     }
 
     /** The cluster RunTask uses ({@code default} when unset, as in ECS). */
@@ -383,7 +437,9 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
 
     @Override
     protected Backend createBackend() {
-        return EcsBackend.create(this);
+        EcsBackend b = EcsBackend.create(this);
+        backend = b;
+        return b;
     }
 
     @Override
@@ -391,17 +447,12 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         if (lifecycleSettings != null) {
             return lifecycleSettings;
         }
-        return BackendLifecycle.Settings.defaults().withLaunchesPerSecond(launchesPerSecond);
+        return BackendLifecycle.Settings.builder().launchesPerSecond(launchesPerSecond).build();
     }
 
     @Override
     protected List<String> runnerCommand() {
         return runnerCommand != null ? runnerCommand : RunnerSettings.DEFAULT_CONTAINER_COMMAND;
-    }
-
-    /** The first container's command for a run of {@code flow} (the runner, or a command flow's command). */
-    public List<String> commandFor(Flow flow) {
-        return containerCommand(flow);
     }
 
     /**
@@ -416,9 +467,10 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         return backend().deregisterOldRevisions(familyFor(flow), keep);
     }
 
-    /** The ECS backend of this environment (created on first use). */
+    /** The ECS backend of this environment (created with the lifecycle, on first use). */
     EcsBackend backend() {
-        return (EcsBackend) lifecycle().backend();
+        lifecycle();
+        return backend;
     }
 
     /** How many runs of this environment are in flight. */
@@ -439,8 +491,13 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
                 + ", labels=" + labels() + "]";
     }
 
-    /** Builds a {@link FargateTaskEnvironment}. Nothing is checked until the environment is used. */
+    /**
+     * Builds a {@link FargateTaskEnvironment}. Settings are checked when the environment is first used; only a
+     * JSON/YAML document is checked while it is read, for settings a document must not or cannot carry.
+     */
     @JsonPOJOBuilder(withPrefix = "")
+    // only the methods annotated with @JsonProperty read documents; every other key goes to unknownSetting
+    @JsonAutoDetect(setterVisibility = JsonAutoDetect.Visibility.NONE)
     public static final class Builder extends AbstractEnvironment.Builder<Builder> {
         private String launchType;
         private String awsAccessKeyId;
@@ -457,6 +514,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         private String taskRoleArn;
         private String cpuArchitecture;
         private final List<ContainerDefinition> containerDefinitions = new ArrayList<>();
+        private final ObjectNode taskDefinitionFields = EcsFields.JSON.createObjectNode();
         private String cluster;
         private final List<String> subnets = new ArrayList<>();
         private final List<String> securityGroups = new ArrayList<>();
@@ -467,6 +525,7 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         private final Map<String, String> tags = new LinkedHashMap<>();
         private String cpuOverride;
         private String memoryOverride;
+        private final ObjectNode runTaskFields = EcsFields.JSON.createObjectNode();
         private String roleArn;
         private String externalId;
         private String roleSessionName;
@@ -476,6 +535,8 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         private double launchesPerSecond;
         private Map<String, String> systemEnvironment;
         private BackendLifecycle.Settings lifecycleSettings;
+        // problems of the JSON/YAML document being read (never values: a credential is dropped, not kept)
+        private final List<String> documentProblems = new ArrayList<>();
 
         private Builder() {
         }
@@ -488,28 +549,24 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         }
 
         /** An explicit access key id (never serialized, never logged). */
-        @JsonIgnore
         public Builder awsAccessKeyId(String value) {
             this.awsAccessKeyId = value;
             return this;
         }
 
         /** An explicit secret access key (never serialized, never logged). */
-        @JsonIgnore
         public Builder awsSecretAccessKey(String value) {
             this.awsSecretAccessKey = value;
             return this;
         }
 
         /** An explicit session token for temporary credentials (never serialized, never logged). */
-        @JsonIgnore
         public Builder awsSessionToken(String value) {
             this.awsSessionToken = value;
             return this;
         }
 
         /** A credentials provider to use instead of the environment variables and the SDK's chain. */
-        @JsonIgnore
         public Builder credentialsProvider(AwsCredentialsProvider value) {
             this.credentialsProvider = value;
             return this;
@@ -591,6 +648,29 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
             return this;
         }
 
+        /**
+         * Adds fields of the RegisterTaskDefinition request that have no typed setting, with their names and JSON
+         * shape from the ECS API reference, e.g. {@code Map.of("ephemeralStorage", Map.of("sizeInGiB", 50))} or
+         * {@code volumes}. Fields Flowport sets from typed settings ({@code family}, {@code cpu},
+         * {@code containerDefinitions} ...) are refused, naming the setting to use.
+         */
+        @JsonProperty("taskDefinition")
+        public Builder taskDefinition(Map<String, ?> fields) {
+            taskDefinitionFields.setAll(EcsFields.toNode(fields));
+            return this;
+        }
+
+        /** Sets one RegisterTaskDefinition field (see {@link #taskDefinition}); {@code null} removes it. */
+        public Builder taskDefinitionField(String name, Object value) {
+            Objects.requireNonNull(name, "name");
+            if (value == null) {
+                taskDefinitionFields.remove(name);
+            } else {
+                taskDefinitionFields.set(name, EcsFields.JSON.valueToTree(value));
+            }
+            return this;
+        }
+
         /** The cluster (default {@code default}). */
         @JsonProperty("cluster")
         public Builder cluster(String value) {
@@ -667,6 +747,28 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
             return this;
         }
 
+        /**
+         * Adds fields of every RunTask request that have no typed setting, with their names and JSON shape from the
+         * ECS API reference, e.g. {@code Map.of("enableExecuteCommand", true)}. Fields Flowport sets itself
+         * ({@code cluster}, {@code overrides}, {@code tags} ...) are refused, naming the setting to use.
+         */
+        @JsonProperty("runTaskRequest")
+        public Builder runTaskRequest(Map<String, ?> fields) {
+            runTaskFields.setAll(EcsFields.toNode(fields));
+            return this;
+        }
+
+        /** Sets one RunTask field (see {@link #runTaskRequest}); {@code null} removes it. */
+        public Builder runTaskRequestField(String name, Object value) {
+            Objects.requireNonNull(name, "name");
+            if (value == null) {
+                runTaskFields.remove(name);
+            } else {
+                runTaskFields.set(name, EcsFields.JSON.valueToTree(value));
+            }
+            return this;
+        }
+
         /** A role to assume for every AWS call (STS AssumeRole, refreshed automatically). */
         @JsonProperty("roleArn")
         public Builder roleArn(String value) {
@@ -675,7 +777,6 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         }
 
         /** The external id the role's trust policy asks for (never serialized). */
-        @JsonIgnore
         public Builder externalId(String value) {
             this.externalId = value;
             return this;
@@ -720,21 +821,74 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
          * Replaces the process environment where this environment reads {@code REGION_NAME}, {@code AWS_REGION}
          * and the {@code AWS_*} credential variables (for tests). The SDK's region chain is then not consulted.
          */
-        @JsonIgnore
         public Builder systemEnvironment(Map<String, String> values) {
             this.systemEnvironment = values == null ? null : new LinkedHashMap<>(values);
             return this;
         }
 
         /** Tuning of the shared lifecycle (threads, polls, deadlines); replaces {@code launchesPerSecond}. */
-        @JsonIgnore
         public Builder lifecycleSettings(BackendLifecycle.Settings value) {
             this.lifecycleSettings = value;
             return this;
         }
 
-        /** Builds the environment; settings are validated when it is first used, all problems at once. */
+        // ------------------------------------------------------------ what a document must not carry
+
+        /**
+         * Every key that is not a setting of this type. Credentials in any spelling ({@code awsAccessKeyId},
+         * {@code aws_secret_access_key}, {@code AWS_SESSION_TOKEN}, a {@code credentials} object ...) are refused
+         * saying where credentials come from, and dropped: the value is never kept. Other unknown keys are refused
+         * with the closest setting.
+         */
+        @JsonAnySetter
+        private void unknownSetting(String key, Object ignored) {
+            String plain = key.replaceAll("[_\\-\\s]", "").toLowerCase(Locale.ROOT);
+            if (CREDENTIAL_KEYS.contains(plain)) {
+                documentProblems.add(key + ": AWS credentials are never read from a JSON/YAML document (this one was "
+                        + "dropped, not used); remove it. " + capitalised(AwsErrors.CREDENTIALS_COME_FROM)
+                        + "; to run as another identity, set roleArn (STS AssumeRole)");
+            } else if ("externalid".equals(plain)) {
+                documentProblems.add(key + ": not read from a document (it is kept out of documents like a secret, "
+                        + "and this one was dropped); set it in code with FargateTaskEnvironment.builder()"
+                        + ".externalId(...)");
+            } else if (CODE_ONLY.contains(key)) {
+                documentProblems.add(key + ": only set in code (FargateTaskEnvironment.builder()." + key
+                        + "(...)), never read from a document");
+            } else {
+                documentProblems.add(key + ": not a setting of a 'fargate-task' environment"
+                        + EcsFields.hint(key, documentSettings()) + " (settings: "
+                        + String.join(", ", documentSettings()) + ")");
+            }
+        }
+
+        private static String capitalised(String s) {
+            return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+        }
+
+        /** The names a document may use: the annotated builder methods, credentials excepted. */
+        private static TreeSet<String> documentSettings() {
+            TreeSet<String> names = new TreeSet<>();
+            for (Class<?> c = Builder.class; c != null && c != Object.class; c = c.getSuperclass()) {
+                for (Method m : c.getDeclaredMethods()) {
+                    JsonProperty p = m.getAnnotation(JsonProperty.class);
+                    if (p != null && java.lang.reflect.Modifier.isPublic(m.getModifiers())) {
+                        names.add(p.value());
+                    }
+                }
+            }
+            return names;
+        }
+
+        /**
+         * Builds the environment; settings are validated when it is first used, all problems at once.
+         *
+         * @throws ConfigurationException only while reading a JSON/YAML document that carries credentials or
+         *                                settings this type does not know, listing each of them
+         */
         public FargateTaskEnvironment build() {
+            if (!documentProblems.isEmpty()) {
+                throw new ConfigurationException("fargate-task document", documentProblems);
+            }
             return new FargateTaskEnvironment(this);
         }
     }

@@ -1,13 +1,18 @@
 package io.flowport.env.fargate;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flowport.core.Flow;
 import io.flowport.core.RunnerSettings;
 import io.flowport.core.spi.Labels;
+import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
+import software.amazon.awssdk.services.ecs.model.RunTaskRequest;
 
 import java.math.BigDecimal;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +23,8 @@ import java.util.regex.Pattern;
 final class FargateValidation {
 
     static final Pattern ROLE_ARN = Pattern.compile("arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}");
+    /** An IAM role name, as RegisterTaskDefinition takes it instead of an ARN. */
+    static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@-]{1,64}");
     private static final Pattern SECRET_ARN = Pattern.compile(
             "arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\\d{12}:\\S+");
     private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d{1,2}");
@@ -33,6 +40,26 @@ final class FargateValidation {
             RunnerSettings.PARAMETERS);
     /** Tags Flowport adds to every task ({@link Labels#forRun}). */
     private static final int FLOWPORT_TAGS = 3;
+    /** RegisterTaskDefinition fields Flowport sets from typed settings, with the setting to use instead. */
+    private static final Map<String, String> TYPED_DEFINITION_FIELDS = ordered(
+            "family", "set family", "containerDefinitions", "set containerDefinitions",
+            "cpu", "set cpu", "memory", "set memory", "networkMode", "set networkMode",
+            "taskRoleArn", "set taskRoleArn", "executionRoleArn", "set executionRoleArn",
+            "requiresCompatibilities", "set by launchType", "runtimePlatform", "set cpuArchitecture (Linux)",
+            "tags", "Flowport tags revisions itself; tags on tasks come from tags");
+    /** RunTask fields Flowport sets itself, with the setting to use instead. */
+    private static final Map<String, String> TYPED_RUN_TASK_FIELDS = ordered(
+            "cluster", "set cluster", "taskDefinition", "Flowport registers and names the task definition",
+            "count", "one task per run", "overrides", "Flowport sets each run's command and variables; use "
+                    + "cpuOverride/memoryOverride", "launchType", "set launchType",
+            "capacityProviderStrategy", "set capacityProviderStrategy", "networkConfiguration",
+            "set subnets, securityGroups and assignPublicIp", "platformVersion", "set platformVersion",
+            "propagateTags", "set propagateTags", "tags", "set tags", "startedBy", "set by Flowport to the flow run "
+                    + "id", "clientToken", "set by Flowport to the run's idempotency token");
+    /** Container fields that are typed settings of {@link ContainerDefinition}. */
+    private static final Set<String> TYPED_CONTAINER_FIELDS = Set.of("name", "image", "command", "entryPoint",
+            "workingDirectory", "cpu", "memory", "memoryReservation", "essential", "environment", "secrets",
+            "logConfiguration");
 
     private FargateValidation() {
     }
@@ -88,8 +115,8 @@ final class FargateValidation {
         if (e.assignPublicIp() != null && !Set.of("ENABLED", "DISABLED").contains(e.assignPublicIp())) {
             p.add("assignPublicIp: '" + e.assignPublicIp() + "' is not ENABLED or DISABLED");
         }
-        roleArn("executionRoleArn", e.executionRoleArn(), p);
-        roleArn("taskRoleArn", e.taskRoleArn(), p);
+        roleNameOrArn("executionRoleArn", e.executionRoleArn(), p);
+        roleNameOrArn("taskRoleArn", e.taskRoleArn(), p);
         roleArn("roleArn", e.roleArn(), p);
         if (e.externalId() != null && e.roleArn() == null) {
             p.add("externalId: only used when assuming a role; set roleArn too, or remove externalId");
@@ -105,6 +132,7 @@ final class FargateValidation {
             p.add("cpuArchitecture: '" + e.cpuArchitecture() + "' is not X86_64 or ARM64");
         }
         containers(e, fargate, p);
+        passThrough(e, fargate, p);
         if (e.platformVersion() != null && !fargate) {
             p.add("platformVersion: only applies to the FARGATE launch type; remove it for EC2");
         }
@@ -245,6 +273,14 @@ final class FargateValidation {
         };
     }
 
+    /** A role ECS takes by name or ARN (RegisterTaskDefinition's taskRoleArn and executionRoleArn). */
+    private static void roleNameOrArn(String field, String value, List<String> p) {
+        if (value != null && !ROLE_ARN.matcher(value).matches() && !ROLE_NAME.matcher(value).matches()) {
+            p.add(field + ": '" + value + "' is neither an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+                    + " nor a role name (1 to 64 letters, digits and +=,.@_-; give a role with a path as an ARN)");
+        }
+    }
+
     private static void roleArn(String field, String value, List<String> p) {
         if (value != null && !ROLE_ARN.matcher(value).matches()) {
             p.add(field + ": '" + value + "' is not an IAM role ARN; expected arn:aws:iam::<12-digit account>:"
@@ -382,5 +418,200 @@ final class FargateValidation {
 
     private static boolean blank(String s) {
         return s == null || s.isBlank();
+    }
+
+    private static Map<String, String> ordered(String... pairs) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return m;
+    }
+
+    // ------------------------------------------------------------------ ECS API fields without a typed setting
+
+    /**
+     * The {@code taskDefinition}, {@code runTaskRequest} and container pass-through fields: each read into the
+     * SDK's model (names, types, enum values), fields Flowport sets itself refused, then the checks ECS would
+     * make across fields (volumes and mount points, dependsOn targets, Fargate's limits).
+     */
+    private static void passThrough(FargateTaskEnvironment e, boolean fargate, List<String> p) {
+        ObjectNode td = e.taskDefinitionNode();
+        td.fieldNames().forEachRemaining(k -> {
+            if (TYPED_DEFINITION_FIELDS.containsKey(k)) {
+                p.add("taskDefinition." + k + ": " + TYPED_DEFINITION_FIELDS.get(k) + " instead");
+            }
+        });
+        ObjectNode tdChecked = td.deepCopy();
+        tdChecked.remove(TYPED_DEFINITION_FIELDS.keySet());
+        RegisterTaskDefinitionRequest.Builder definition = RegisterTaskDefinitionRequest.builder();
+        EcsFields.apply(tdChecked, definition, "taskDefinition", p);
+        EcsFields.checkEnums(definition.build(), "taskDefinition", p);
+
+        ObjectNode rt = e.runTaskNode();
+        rt.fieldNames().forEachRemaining(k -> {
+            if (TYPED_RUN_TASK_FIELDS.containsKey(k)) {
+                p.add("runTaskRequest." + k + ": " + TYPED_RUN_TASK_FIELDS.get(k) + " instead");
+            }
+        });
+        ObjectNode rtChecked = rt.deepCopy();
+        rtChecked.remove(TYPED_RUN_TASK_FIELDS.keySet());
+        RunTaskRequest.Builder run = RunTaskRequest.builder();
+        EcsFields.apply(rtChecked, run, "runTaskRequest", p);
+        EcsFields.checkEnums(run.build(), "runTaskRequest", p);
+
+        volumes(td, fargate, p);
+        if (td.has("ephemeralStorage")) {
+            JsonNode size = td.path("ephemeralStorage").path("sizeInGiB");
+            if (!fargate) {
+                p.add("taskDefinition.ephemeralStorage: only Fargate tasks take it; size EC2 storage on the instances");
+            } else if (size.isIntegralNumber() && (size.asInt() < 21 || size.asInt() > 200)) {
+                p.add("taskDefinition.ephemeralStorage.sizeInGiB: Fargate takes 21 to 200 GiB, was " + size.asInt());
+            }
+        }
+
+        Set<String> containerNames = new HashSet<>();
+        Set<String> withHealthCheck = new HashSet<>();
+        boolean firelensRouter = false;
+        for (ContainerDefinition c : e.containerDefinitions()) {
+            if (c != null && c.name() != null) {
+                containerNames.add(c.name());
+                if (c.ecsFieldsNode().has("healthCheck")) {
+                    withHealthCheck.add(c.name());
+                }
+                firelensRouter |= c.ecsFieldsNode().has("firelensConfiguration");
+            }
+        }
+        Set<String> volumeNames = new HashSet<>();
+        td.path("volumes").forEach(v -> volumeNames.add(v.path("name").asText()));
+        boolean awsvpc = "awsvpc".equals(e.effectiveNetworkMode());
+        for (int i = 0; i < e.containerDefinitions().size(); i++) {
+            ContainerDefinition c = e.containerDefinitions().get(i);
+            if (c == null) {
+                continue;
+            }
+            String at = "containerDefinitions[" + i + "]";
+            ObjectNode extra = c.ecsFieldsNode();
+            extra.fieldNames().forEachRemaining(k -> {
+                if (TYPED_CONTAINER_FIELDS.contains(k)) {
+                    p.add(at + "." + k + ": a typed setting of the container; set it with " + k + "(...) instead");
+                }
+            });
+            ObjectNode checked = extra.deepCopy();
+            checked.remove(TYPED_CONTAINER_FIELDS);
+            var container = software.amazon.awssdk.services.ecs.model.ContainerDefinition.builder();
+            EcsFields.apply(checked, container, at, p);
+            EcsFields.checkEnums(container.build(), at, p);
+            containerChecks(at, c, checked, fargate, awsvpc, volumeNames, containerNames, withHealthCheck, p);
+            if (c.logConfiguration() != null && "awsfirelens".equals(c.logConfiguration().logDriver())
+                    && !firelensRouter) {
+                p.add(at + ".logConfiguration: the awsfirelens driver needs a log router container with "
+                        + "firelensConfiguration (type fluentbit or fluentd) in the task");
+            }
+        }
+    }
+
+    private static void volumes(ObjectNode td, boolean fargate, List<String> p) {
+        Set<String> names = new HashSet<>();
+        JsonNode volumes = td.path("volumes");
+        for (int i = 0; i < volumes.size(); i++) {
+            JsonNode v = volumes.get(i);
+            String at = "taskDefinition.volumes[" + i + "]";
+            String name = v.path("name").asText("");
+            if (name.isBlank()) {
+                p.add(at + ".name: missing; mount points refer to volumes by name");
+            } else if (!names.add(name)) {
+                p.add(at + ".name: duplicate volume name '" + name + "'");
+            }
+            if (v.has("efsVolumeConfiguration") && v.path("efsVolumeConfiguration").path("fileSystemId").asText("")
+                    .isBlank()) {
+                p.add(at + ".efsVolumeConfiguration.fileSystemId: missing; give the EFS file system id (fs-...)");
+            }
+            if (fargate && v.path("host").has("sourcePath")) {
+                p.add(at + ".host.sourcePath: Fargate has no host paths; remove host (a task-scoped bind mount) or "
+                        + "use efsVolumeConfiguration");
+            }
+            if (fargate && v.has("dockerVolumeConfiguration")) {
+                p.add(at + ".dockerVolumeConfiguration: Docker volumes are EC2 only; use efsVolumeConfiguration or a "
+                        + "bind mount on Fargate");
+            }
+        }
+    }
+
+    private static void containerChecks(String at, ContainerDefinition c, ObjectNode extra, boolean fargate,
+                                        boolean awsvpc, Set<String> volumeNames, Set<String> containerNames,
+                                        Set<String> withHealthCheck, List<String> p) {
+        JsonNode mounts = extra.path("mountPoints");
+        for (int j = 0; j < mounts.size(); j++) {
+            String volume = mounts.get(j).path("sourceVolume").asText("");
+            if (!volumeNames.contains(volume)) {
+                p.add(at + ".mountPoints[" + j + "].sourceVolume: '" + volume + "' is not a volume of the task; "
+                        + "declare it in taskDefinition.volumes");
+            }
+            if (mounts.get(j).path("containerPath").asText("").isBlank()) {
+                p.add(at + ".mountPoints[" + j + "].containerPath: missing");
+            }
+        }
+        JsonNode ports = extra.path("portMappings");
+        for (int j = 0; j < ports.size(); j++) {
+            JsonNode pm = ports.get(j);
+            JsonNode port = pm.path("containerPort");
+            if (pm.has("containerPortRange")) {
+                continue;
+            }
+            if (!port.isIntegralNumber() || port.asInt() < 1 || port.asInt() > 65535) {
+                p.add(at + ".portMappings[" + j + "].containerPort: give a port from 1 to 65535");
+            } else if (awsvpc && pm.has("hostPort") && pm.path("hostPort").asInt() != port.asInt()) {
+                p.add(at + ".portMappings[" + j + "].hostPort: with awsvpc it must equal containerPort ("
+                        + port.asInt() + ") or be left out");
+            }
+        }
+        if (extra.has("healthCheck")) {
+            JsonNode cmd = extra.path("healthCheck").path("command");
+            String first = cmd.isArray() && cmd.size() > 0 ? cmd.get(0).asText() : "";
+            if (!Set.of("CMD", "CMD-SHELL", "NONE").contains(first) || (!"NONE".equals(first) && cmd.size() < 2)) {
+                p.add(at + ".healthCheck.command: start with CMD (then the program and its arguments) or CMD-SHELL "
+                        + "(then one shell command), e.g. [\"CMD-SHELL\", \"curl -f http://localhost/ || exit 1\"]");
+            }
+            range(at + ".healthCheck.interval", extra.path("healthCheck").path("interval"), 5, 300, p);
+            range(at + ".healthCheck.timeout", extra.path("healthCheck").path("timeout"), 2, 60, p);
+            range(at + ".healthCheck.retries", extra.path("healthCheck").path("retries"), 1, 10, p);
+            range(at + ".healthCheck.startPeriod", extra.path("healthCheck").path("startPeriod"), 0, 300, p);
+        }
+        JsonNode deps = extra.path("dependsOn");
+        for (int j = 0; j < deps.size(); j++) {
+            String target = deps.get(j).path("containerName").asText("");
+            String condition = deps.get(j).path("condition").asText("");
+            if (target.equals(c.name()) || !containerNames.contains(target)) {
+                p.add(at + ".dependsOn[" + j + "].containerName: '" + target + "' is not another container of the "
+                        + "task");
+            } else if ("HEALTHY".equals(condition) && !withHealthCheck.contains(target)) {
+                p.add(at + ".dependsOn[" + j + "].condition: HEALTHY needs a healthCheck on container " + target);
+            }
+            if (condition.isEmpty()) {
+                p.add(at + ".dependsOn[" + j + "].condition: missing; START, COMPLETE, SUCCESS or HEALTHY");
+            }
+        }
+        JsonNode linux = extra.path("linuxParameters");
+        if (fargate && linux.isObject()) {
+            for (String unsupported : List.of("devices", "sharedMemorySize", "tmpfs", "maxSwap", "swappiness")) {
+                if (linux.has(unsupported)) {
+                    p.add(at + ".linuxParameters." + unsupported + ": not supported on Fargate");
+                }
+            }
+            JsonNode add = linux.path("capabilities").path("add");
+            for (int j = 0; j < add.size(); j++) {
+                if (!"SYS_PTRACE".equals(add.get(j).asText())) {
+                    p.add(at + ".linuxParameters.capabilities.add[" + j + "]: Fargate adds only SYS_PTRACE, was '"
+                            + add.get(j).asText() + "'");
+                }
+            }
+        }
+    }
+
+    private static void range(String field, JsonNode v, int min, int max, List<String> p) {
+        if (v.isIntegralNumber() && (v.asInt() < min || v.asInt() > max)) {
+            p.add(field + ": must be " + min + " to " + max + ", was " + v.asInt());
+        }
     }
 }

@@ -1,50 +1,77 @@
 package io.flowport.env.fargate;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flowport.core.ConfigurationException;
 import io.flowport.core.spi.Labels;
+import io.flowport.core.spi.Names;
+import software.amazon.awssdk.core.SdkField;
+import software.amazon.awssdk.core.SdkPojo;
 import software.amazon.awssdk.services.ecs.model.Compatibility;
 import software.amazon.awssdk.services.ecs.model.KeyValuePair;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.RuntimePlatform;
 import software.amazon.awssdk.services.ecs.model.Secret;
 import software.amazon.awssdk.services.ecs.model.Tag;
-import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
- * The wanted task definition of an environment, and the normal form used to compare it with what ECS
- * describes: everything ECS adds or defaults (ARN, revision, status, registeredAt/By, compatibilities,
- * requiresAttributes, the default network mode, {@code essential}, container {@code cpu} 0, empty lists) and
- * the order of environment variables and secrets do not count.
+ * The wanted task definition of an environment, and the normal form used to hash it and to compare it with what
+ * ECS describes. The normal form holds every field of the RegisterTaskDefinition request (typed settings and the
+ * {@code taskDefinition}/container pass-through fields alike) under their ECS API names, and leaves out what ECS
+ * adds or reorders: ARN, revision, status, registeredAt/By, compatibilities, requiresAttributes, the default
+ * network mode, {@code essential} true, container {@code cpu} 0, empty lists and objects, the order of
+ * environment variables and secrets. Role names are expanded to the ARNs ECS reports.
  */
 final class TaskDefinitions {
 
     /** The tag carrying the normalised definition's hash. */
     static final String CONTENT_HASH_TAG = "flowport.io/content-hash";
+    /** The fields of a RegisterTaskDefinition request that describe the definition (tags are not part of it). */
+    private static final Set<String> DEFINITION_FIELDS;
 
-    private static final ObjectMapper CANONICAL = new ObjectMapper()
-            .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+    static {
+        Set<String> names = new LinkedHashSet<>();
+        for (SdkField<?> f : RegisterTaskDefinitionRequest.builder().build().sdkFields()) {
+            names.add(f.locationName());
+        }
+        names.remove("tags");
+        DEFINITION_FIELDS = Set.copyOf(names);
+    }
 
     private TaskDefinitions() {
     }
 
-    /** The RegisterTaskDefinition request for {@code family}, without tags. */
+    /**
+     * The RegisterTaskDefinition request for {@code family}, without tags: the {@code taskDefinition} and container
+     * pass-through fields, then the typed settings over them (validation refuses overlaps).
+     *
+     * @throws ConfigurationException if a pass-through field is invalid (validation reports it first)
+     */
     static RegisterTaskDefinitionRequest.Builder request(FargateTaskEnvironment e, String family) {
+        List<String> problems = new ArrayList<>();
+        RegisterTaskDefinitionRequest.Builder r = RegisterTaskDefinitionRequest.builder();
+        EcsFields.apply(e.taskDefinitionNode(), r, "taskDefinition", problems);
         List<software.amazon.awssdk.services.ecs.model.ContainerDefinition> containers = new ArrayList<>();
         String region = e.resolvedRegion().orElse(null);
-        for (ContainerDefinition c : e.containerDefinitions()) {
-            var b = software.amazon.awssdk.services.ecs.model.ContainerDefinition.builder()
-                    .name(c.name()).image(c.image());
+        for (int i = 0; i < e.containerDefinitions().size(); i++) {
+            ContainerDefinition c = e.containerDefinitions().get(i);
+            var b = software.amazon.awssdk.services.ecs.model.ContainerDefinition.builder();
+            EcsFields.apply(c.ecsFieldsNode(), b, "containerDefinitions[" + i + "]", problems);
+            b.name(c.name()).image(c.image());
             if (!c.command().isEmpty()) {
                 b.command(c.command());
             }
@@ -72,8 +99,10 @@ final class TaskDefinitions {
             }
             containers.add(b.build());
         }
-        RegisterTaskDefinitionRequest.Builder r = RegisterTaskDefinitionRequest.builder()
-                .family(family)
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException("FargateTaskEnvironment", problems);
+        }
+        r.family(family)
                 .networkMode(e.effectiveNetworkMode())
                 .requiresCompatibilities(Compatibility.fromValue(e.launchType()))
                 .containerDefinitions(containers)
@@ -98,149 +127,133 @@ final class TaskDefinitions {
                 Tag.builder().key(CONTENT_HASH_TAG).value(hash).build());
     }
 
-    /** The normal form of a request. */
-    static Map<String, Object> normalise(RegisterTaskDefinitionRequest r) {
-        return normalise(r.family(), r.taskRoleArn(), r.executionRoleArn(), r.networkModeAsString(), r.cpu(),
-                r.memory(), r.requiresCompatibilitiesAsStrings(), r.runtimePlatform(), r.containerDefinitions(),
-                r.volumes().size(), r.placementConstraints().size(), r.pidModeAsString(), r.ipcModeAsString(),
-                r.ephemeralStorage() == null ? null : r.ephemeralStorage().sizeInGiB());
+    /** The content hash a revision was tagged with, or null. */
+    static String contentHash(List<Tag> tags) {
+        return tags.stream().filter(t -> CONTENT_HASH_TAG.equals(t.key())).map(Tag::value).findFirst().orElse(null);
     }
 
-    /** The normal form of a described revision. */
-    static Map<String, Object> normalise(TaskDefinition d) {
-        return normalise(d.family(), d.taskRoleArn(), d.executionRoleArn(), d.networkModeAsString(), d.cpu(),
-                d.memory(), d.requiresCompatibilitiesAsStrings(), d.runtimePlatform(), d.containerDefinitions(),
-                d.volumes().size(), d.placementConstraints().size(), d.pidModeAsString(), d.ipcModeAsString(),
-                d.ephemeralStorage() == null ? null : d.ephemeralStorage().sizeInGiB());
+    /**
+     * The normal form of a RegisterTaskDefinition request or of a described {@code TaskDefinition}.
+     *
+     * @param roleArn turns a role name into the ARN ECS reports for it (ARNs pass unchanged)
+     */
+    static ObjectNode normalise(SdkPojo definition, UnaryOperator<String> roleArn) {
+        ObjectNode all = EcsFields.toJson(definition);
+        ObjectNode m = EcsFields.JSON.createObjectNode();
+        all.fields().forEachRemaining(e -> {
+            if (DEFINITION_FIELDS.contains(e.getKey())) {
+                m.set(e.getKey(), e.getValue());
+            }
+        });
+        List<String> compatibilities = new ArrayList<>();
+        m.path("requiresCompatibilities").forEach(c -> compatibilities.add(c.asText()));
+        ArrayNode sortedCompatibilities = m.putArray("requiresCompatibilities");
+        new TreeSet<>(compatibilities).forEach(sortedCompatibilities::add);
+        if (!m.hasNonNull("networkMode")) {
+            m.put("networkMode", compatibilities.contains("FARGATE") ? "awsvpc" : "bridge");
+        }
+        units(m, "cpu", true);
+        units(m, "memory", false);
+        for (String role : List.of("taskRoleArn", "executionRoleArn")) {
+            if (m.hasNonNull(role)) {
+                m.put(role, roleArn.apply(m.get(role).asText()));
+            }
+        }
+        for (JsonNode c : m.path("containerDefinitions")) {
+            ObjectNode cn = (ObjectNode) c;
+            if (!cn.hasNonNull("essential")) {
+                cn.put("essential", true);
+            }
+            if (!cn.hasNonNull("cpu")) {
+                cn.put("cpu", 0);
+            }
+            sortByName(cn, "environment");
+            sortByName(cn, "secrets");
+        }
+        return (ObjectNode) EcsFields.sorted(pruned(m));
     }
 
-    private static Map<String, Object> normalise(String family, String taskRole, String executionRole,
-                                                 String networkMode, String cpu, String memory,
-                                                 List<String> compatibilities, RuntimePlatform platform,
-                                                 List<software.amazon.awssdk.services.ecs.model.ContainerDefinition>
-                                                         containers, int volumes, int placementConstraints,
-                                                 String pidMode, String ipcMode, Integer ephemeralGiB) {
-        Map<String, Object> m = new TreeMap<>();
-        m.put("family", family);
-        put(m, "taskRoleArn", taskRole);
-        put(m, "executionRoleArn", executionRole);
-        boolean fargate = compatibilities.contains("FARGATE");
-        put(m, "networkMode", networkMode != null ? networkMode : fargate ? "awsvpc" : "bridge");
-        put(m, "cpu", units(cpu, true));
-        put(m, "memory", units(memory, false));
-        m.put("requiresCompatibilities", new java.util.TreeSet<>(compatibilities).toString());
-        if (platform != null) {
-            put(m, "cpuArchitecture", platform.cpuArchitectureAsString());
-            put(m, "operatingSystemFamily", platform.operatingSystemFamilyAsString());
+    private static void units(ObjectNode m, String field, boolean cpu) {
+        if (m.hasNonNull(field)) {
+            Integer n = FargateValidation.parseUnits(m.get(field).asText(), cpu);
+            if (n != null) {
+                m.put(field, String.valueOf(n));
+            }
         }
-        if (volumes > 0) {
-            m.put("volumes", volumes);
+    }
+
+    private static void sortByName(ObjectNode container, String field) {
+        if (container.path(field).isArray()) {
+            List<JsonNode> items = new ArrayList<>();
+            container.get(field).forEach(items::add);
+            items.sort(Comparator.comparing(n -> n.path("name").asText()));
+            container.putArray(field).addAll(items);
         }
-        if (placementConstraints > 0) {
-            m.put("placementConstraints", placementConstraints);
-        }
-        put(m, "pidMode", pidMode);
-        put(m, "ipcMode", ipcMode);
-        if (ephemeralGiB != null) {
-            m.put("ephemeralStorage", ephemeralGiB);
-        }
-        List<Map<String, Object>> cs = new ArrayList<>();
-        for (var c : containers) {
-            Map<String, Object> cm = new TreeMap<>();
-            cm.put("name", c.name());
-            put(cm, "image", c.image());
-            if (!c.command().isEmpty()) {
-                cm.put("command", c.command());
-            }
-            if (!c.entryPoint().isEmpty()) {
-                cm.put("entryPoint", c.entryPoint());
-            }
-            put(cm, "workingDirectory", c.workingDirectory());
-            cm.put("cpu", c.cpu() == null ? 0 : c.cpu());
-            if (c.memory() != null) {
-                cm.put("memory", c.memory());
-            }
-            if (c.memoryReservation() != null) {
-                cm.put("memoryReservation", c.memoryReservation());
-            }
-            cm.put("essential", c.essential() == null || c.essential());
-            Map<String, String> env = new TreeMap<>();
-            c.environment().forEach(v -> env.put(v.name(), v.value()));
-            if (!env.isEmpty()) {
-                cm.put("environment", env);
-            }
-            Map<String, String> secrets = new TreeMap<>();
-            c.secrets().forEach(s -> secrets.put(s.name(), s.valueFrom()));
-            if (!secrets.isEmpty()) {
-                cm.put("secrets", secrets);
-            }
-            if (c.logConfiguration() != null) {
-                cm.put("logDriver", c.logConfiguration().logDriverAsString());
-                if (!c.logConfiguration().options().isEmpty()) {
-                    cm.put("logOptions", new TreeMap<>(c.logConfiguration().options()));
+    }
+
+    /** {@code node} without nulls, empty lists and empty objects, at any depth (ECS adds and drops those). */
+    private static JsonNode pruned(JsonNode node) {
+        if (node.isObject()) {
+            ObjectNode out = EcsFields.JSON.createObjectNode();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode v = pruned(e.getValue());
+                if (!empty(v)) {
+                    out.set(e.getKey(), v);
                 }
             }
-            // things Flowport never sets: a revision that has them is not the one wanted
-            count(cm, "portMappings", c.portMappings().size());
-            count(cm, "mountPoints", c.mountPoints().size());
-            count(cm, "volumesFrom", c.volumesFrom().size());
-            count(cm, "dependsOn", c.dependsOn().size());
-            count(cm, "links", c.links().size());
-            if (c.healthCheck() != null) {
-                cm.put("healthCheck", true);
-            }
-            put(cm, "user", c.user());
-            cs.add(cm);
+            return out;
         }
-        m.put("containerDefinitions", cs);
-        return m;
+        if (node.isArray()) {
+            ArrayNode out = EcsFields.JSON.createArrayNode();
+            node.forEach(n -> out.add(pruned(n)));
+            return out;
+        }
+        return node;
     }
 
-    private static void put(Map<String, Object> m, String k, String v) {
-        if (v != null && !v.isEmpty()) {
-            m.put(k, v);
-        }
+    private static boolean empty(JsonNode v) {
+        return v == null || v.isNull() || (v.isContainerNode() && v.isEmpty());
     }
 
-    private static void count(Map<String, Object> m, String k, int n) {
-        if (n > 0) {
-            m.put(k, n);
-        }
+    /** The SHA-256 (hex) of the canonical JSON of a normal form. */
+    static String hash(ObjectNode normalForm) {
+        return Names.sha256Hex(json(normalForm));
     }
 
-    private static String units(String v, boolean cpu) {
-        if (v == null) {
-            return null;
-        }
-        Integer n = FargateValidation.parseUnits(v, cpu);
-        return n == null ? v : String.valueOf(n);
-    }
-
-    /** The SHA-256 (hex) of the normal form. */
-    static String hash(Map<String, Object> normalForm) {
+    /** The canonical JSON of a normal form (keys sorted at every level). */
+    static String json(ObjectNode normalForm) {
         try {
-            byte[] json = CANONICAL.writeValueAsBytes(normalForm);
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
-        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
-            throw new IllegalStateException("cannot hash a task definition", e);
-        }
-    }
-
-    /** The canonical JSON of a normal form, for messages. */
-    static String json(Map<String, Object> normalForm) {
-        try {
-            return CANONICAL.writeValueAsString(normalForm);
+            return EcsFields.JSON.writeValueAsString(EcsFields.sorted(normalForm));
         } catch (JsonProcessingException e) {
-            return normalForm.toString();
+            throw new IllegalStateException("cannot write a task definition", e);
         }
     }
 
-    static String readableDiff(Map<String, Object> wanted, Map<String, Object> existing) {
+    /** The fields that differ, for the log: top-level names, and {@code containerDefinitions[i].field}. */
+    static String readableDiff(ObjectNode wanted, ObjectNode existing) {
         List<String> diff = new ArrayList<>();
-        java.util.Set<String> keys = new java.util.TreeSet<>(wanted.keySet());
-        keys.addAll(existing.keySet());
+        Set<String> keys = new TreeSet<>();
+        wanted.fieldNames().forEachRemaining(keys::add);
+        existing.fieldNames().forEachRemaining(keys::add);
         for (String k : keys) {
-            if (!java.util.Objects.equals(wanted.get(k), existing.get(k))) {
+            if (Objects.equals(wanted.get(k), existing.get(k))) {
+                continue;
+            }
+            if ("containerDefinitions".equals(k) && wanted.path(k).size() == existing.path(k).size()) {
+                for (int i = 0; i < wanted.path(k).size(); i++) {
+                    JsonNode a = wanted.path(k).get(i);
+                    JsonNode b = existing.path(k).get(i);
+                    Set<String> ck = new TreeSet<>();
+                    a.fieldNames().forEachRemaining(ck::add);
+                    b.fieldNames().forEachRemaining(ck::add);
+                    for (String c : ck) {
+                        if (!Objects.equals(a.get(c), b.get(c))) {
+                            diff.add(k + "[" + i + "]." + c);
+                        }
+                    }
+                }
+            } else {
                 diff.add(k);
             }
         }

@@ -10,6 +10,10 @@ import io.flowport.core.spi.Launch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClient;
 
 import java.time.Duration;
 import java.util.List;
@@ -74,6 +78,46 @@ class CloudWatchLogsTest {
                 "done");
         assertThat(r.logs()).isInstanceOf(CloudWatchRunLogs.class);
         assertThat(((CloudWatchRunLogs) r.logs()).stream()).startsWith("flowport/flow/");
+    }
+
+    @Test
+    void theTailOfALongStreamIsOneCallFromTheEndHoldingOnlyTheLinesAskedFor() {
+        CloudWatchLogsClient client = CloudWatchLogsClient.builder().endpointOverride(server.endpoint())
+                .region(Region.US_EAST_1).credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create("AKIDLOGS", "s"))).build();
+        CloudWatchRunLogs logs = new CloudWatchRunLogs(client, Fixtures.LOG_GROUP, "big/flow/1", "us-east-1");
+        for (int i = 1; i <= 50_000; i++) {
+            server.appendLog(Fixtures.LOG_GROUP, "big/flow/1", "line " + i);
+        }
+        int before = server.calls("GetLogEvents");
+        List<String> tail = logs.tail(50);
+        assertThat(server.calls("GetLogEvents") - before).isEqualTo(1);
+        assertThat(tail).hasSize(50).startsWith("line 49951").endsWith("line 50000");
+        var read = server.logReads().get(server.logReads().size() - 1);
+        assertThat(read.path("startFromHead").asBoolean(true)).isFalse();
+        assertThat(read.path("limit").asInt()).isEqualTo(50);
+
+        // pages backwards when CloudWatch answers with fewer events than asked (its 1 MB cap)
+        server.logPageSize = 30;
+        before = server.calls("GetLogEvents");
+        assertThat(logs.tail(70)).hasSize(70).startsWith("line 49931").endsWith("line 50000");
+        assertThat(server.calls("GetLogEvents") - before).isEqualTo(3);
+        assertThat(logs.tail(0)).isEmpty();
+        assertThat(new CloudWatchRunLogs(client, Fixtures.LOG_GROUP, "absent", null).tail(5)).isEmpty();
+        client.close();
+    }
+
+    @Test
+    void aFailedRunsTailIsTheEndOfItsStream() throws Exception {
+        server.autoRun(Duration.ofMillis(10), Duration.ofMillis(10), Duration.ofMillis(20));
+        StringBuilder script = new StringBuilder();
+        for (int i = 1; i <= 200; i++) {
+            script.append("echo step ").append(i).append("; ");
+        }
+        FlowRunResult r = env.submit(Flow.command("long", CommandSpec.of("sh", "-c", script + "exit 4")),
+                FlowRun.create()).get(20, TimeUnit.SECONDS);
+        assertThat(r.state().type()).isEqualTo(io.flowport.core.StateType.FAILED);
+        assertThat(r.logs().tail(3)).containsExactly("step 198", "step 199", "step 200");
     }
 
     @Test

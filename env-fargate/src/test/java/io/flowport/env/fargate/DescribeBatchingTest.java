@@ -49,9 +49,36 @@ class DescribeBatchingTest {
     }
 
     @Test
+    void statusReadsArePacedAtEcsDocumentedDescribeTasksRate() throws Exception {
+        try (LocalAwsServer server = new LocalAwsServer(16);
+             FargateTaskEnvironment env = Fixtures.env(server).build()) {
+            Flow flow = Flow.command("paced", CommandSpec.of("true"));
+            env.setup(flow);
+            assertThat(env.backend().readsPerSecond()).isEqualTo(20); // ECS: DescribeTasks 20/s sustained
+            // 300 runs are 3 DescribeTasks per poll; polls every 20 ms unpaced would be 150 calls a second
+            List<CompletableFuture<FlowRunResult>> results = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                results.add(env.submit(flow, FlowRun.create()));
+            }
+            await().atMost(30, TimeUnit.SECONDS).until(() -> server.tasks().size() == 300);
+            int before = server.calls("DescribeTasks");
+            await().atMost(30, TimeUnit.SECONDS).until(() -> server.calls("DescribeTasks") >= before + 90);
+            server.tasks().forEach(t -> server.exit(t.arn(), 0));
+            for (CompletableFuture<FlowRunResult> r : results) {
+                assertThat(r.get(30, TimeUnit.SECONDS).isSuccess()).isTrue();
+            }
+            // the lifecycle starts calls 50 ms apart; counted by arrival in fixed one-second windows, a call that
+            // waited a little longer for its thread can land in the next second with the next twenty
+            assertThat(server.maxPerSecond("DescribeTasks")).as("DescribeTasks calls in one second")
+                    .isBetween(10, 21);
+            assertThat(server.maxRate("DescribeTasks", 4)).as("DescribeTasks per second over 4 s").isLessThanOrEqualTo(20.25);
+        }
+    }
+
+    @Test
     void runsInSeveralClustersAreDescribedPerCluster() throws Exception {
         try (LocalAwsServer server = new LocalAwsServer(2)) {
-            EcsBackend backend = (EcsBackend) Fixtures.env(server).build().createBackend();
+            EcsBackend backend = EcsBackend.create(Fixtures.env(server).build());
             try {
                 List<Launch> launches = new ArrayList<>();
                 for (String cluster : List.of("blue", "green", "blue")) {

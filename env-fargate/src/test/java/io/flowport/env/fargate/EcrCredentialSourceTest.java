@@ -7,13 +7,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.ExecutableHttpRequest;
+import software.amazon.awssdk.http.HttpExecuteRequest;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.services.ecr.EcrClient;
+import software.amazon.awssdk.utils.AttributeMap;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,7 +38,14 @@ class EcrCredentialSourceTest extends WithLocalAws {
     }
 
     private EcrCredentialSource source() {
-        Clock clock = new Clock() {
+        return new EcrCredentialSource(region -> EcrClient.builder().region(region)
+                .endpointOverride(server.endpoint())
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, "s")))
+                .build(), clock());
+    }
+
+    private Clock clock() {
+        return new Clock() {
             @Override
             public java.time.ZoneId getZone() {
                 return ZoneOffset.UTC;
@@ -48,10 +61,44 @@ class EcrCredentialSourceTest extends WithLocalAws {
                 return now.get();
             }
         };
-        return new EcrCredentialSource(region -> EcrClient.builder().region(region)
-                .endpointOverride(server.endpoint())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, "s")))
-                .build(), clock);
+    }
+
+    /** Builds Apache HTTP clients for the SDK and counts how many it builds and how many get closed. */
+    private static final class CountingHttp implements SdkHttpClient.Builder<CountingHttp> {
+        final AtomicInteger built = new AtomicInteger();
+        final AtomicInteger closed = new AtomicInteger();
+
+        @Override
+        public SdkHttpClient buildWithDefaults(AttributeMap defaults) {
+            SdkHttpClient real = Apache5HttpClient.builder().buildWithDefaults(defaults);
+            built.incrementAndGet();
+            return new SdkHttpClient() {
+                @Override
+                public ExecutableHttpRequest prepareRequest(HttpExecuteRequest request) {
+                    return real.prepareRequest(request);
+                }
+
+                @Override
+                public void close() {
+                    closed.incrementAndGet();
+                    real.close();
+                }
+            };
+        }
+    }
+
+    @Test
+    void theHttpClientOfEveryTokenFetchIsClosedWithItsEcrClient() {
+        CountingHttp http = new CountingHttp();
+        EcrCredentialSource s = new EcrCredentialSource(EcrCredentialSource.clients(() -> http,
+                b -> b.endpointOverride(server.endpoint()).credentialsProvider(
+                        StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDECR", "s")))), clock());
+        s.credentials(REGISTRY);
+        now.set(now.get().plus(Duration.ofHours(12)));
+        s.credentials(REGISTRY);
+        assertThat(server.calls("GetAuthorizationToken")).isEqualTo(2);
+        assertThat(http.built).hasValue(2);
+        assertThat(http.closed).hasValue(2);
     }
 
     @Test

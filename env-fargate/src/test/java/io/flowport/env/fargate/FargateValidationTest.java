@@ -115,10 +115,17 @@ class FargateValidationTest {
                         "subnets/securityGroups/assignPublicIp: only apply to the awsvpc network mode"),
                 bad("bad assignPublicIp", b -> b.assignPublicIp("YES"),
                         "assignPublicIp: 'YES' is not ENABLED or DISABLED"),
-                bad("malformed execution role", b -> b.executionRoleArn("ecsTaskExecutionRole"),
-                        "executionRoleArn: 'ecsTaskExecutionRole' is not an IAM role ARN"),
+                bad("malformed execution role", b -> b.executionRoleArn("my role"),
+                        "executionRoleArn: 'my role' is neither an IAM role ARN (arn:aws:iam::<12-digit account>:role/"
+                                + "<name>) nor a role name"),
+                bad("role name with a path", b -> b.executionRoleArn("service-role/ecsTaskExecutionRole"),
+                        "executionRoleArn: 'service-role/ecsTaskExecutionRole' is neither an IAM role ARN"),
+                bad("role name too long", b -> b.taskRoleArn("r".repeat(65)),
+                        "taskRoleArn: '" + "r".repeat(65) + "' is neither an IAM role ARN"),
                 bad("malformed task role", b -> b.taskRoleArn("arn:aws:iam::12:role/x"),
-                        "taskRoleArn: 'arn:aws:iam::12:role/x' is not an IAM role ARN"),
+                        "taskRoleArn: 'arn:aws:iam::12:role/x' is neither an IAM role ARN"),
+                bad("role to assume given by name", b -> b.roleArn("flowport-deployer"),
+                        "roleArn: 'flowport-deployer' is not an IAM role ARN"),
                 bad("malformed role to assume", b -> b.roleArn("arn:aws:iam::123456789012:user/bob"),
                         "roleArn: 'arn:aws:iam::123456789012:user/bob' is not an IAM role ARN"),
                 bad("external id without role", b -> b.externalId("abc"),
@@ -242,7 +249,7 @@ class FargateValidationTest {
     void everyProblemIsReportedAtOnceBeforeAnyAwsCall() throws Exception {
         try (LocalAwsServer server = new LocalAwsServer(2)) {
             FargateTaskEnvironment env = Fixtures.env(server).launchType("fargate-ish").cpu("3").family("a b")
-                    .executionRoleArn("nope").build();
+                    .executionRoleArn("no/pe").build();
             assertThatThrownBy(() -> env.setup(FLOW))
                     .isInstanceOf(ConfigurationException.class)
                     .hasMessageContaining("FargateTaskEnvironment: ")
@@ -253,6 +260,13 @@ class FargateValidationTest {
             assertThat(server.calls("GetCallerIdentity") + server.calls("RegisterTaskDefinition")
                     + server.calls("DescribeTaskDefinition") + server.calls("RunTask")).isZero();
         }
+    }
+
+    @Test
+    void roleNamesAreAcceptedAsRegisterTaskDefinitionTakesThem() {
+        FargateTaskEnvironment env = Fixtures.base().executionRoleArn("ecsTaskExecutionRole")
+                .taskRoleArn("flow-runner+etl=1,a.b@c_d").build();
+        assertThat(FargateValidation.problems(env, FLOW)).isEmpty();
     }
 
     @Test

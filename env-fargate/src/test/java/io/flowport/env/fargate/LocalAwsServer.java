@@ -68,6 +68,10 @@ public final class LocalAwsServer implements AutoCloseable {
     private final Map<String, AtomicInteger> throttledByOperation = new ConcurrentHashMap<>();
     private final AtomicLong firstTaskNanos = new AtomicLong();
     private final AtomicLong lastTaskNanos = new AtomicLong();
+    private final long startNanos = System.nanoTime();
+    // calls arriving per operation and second since the server started: the rates clients really send
+    private final Map<String, Map<Long, AtomicInteger>> perSecond = new ConcurrentHashMap<>();
+    private final List<ObjectNode> logReads = Collections.synchronizedList(new ArrayList<>());
 
     // ---- faults and limits
     private final Map<String, Deque<Fault>> faults = new ConcurrentHashMap<>();
@@ -180,6 +184,42 @@ public final class LocalAwsServer implements AutoCloseable {
         }
     }
 
+    /** The most calls of an operation that arrived within one second (seconds counted from the server's start). */
+    public int maxPerSecond(String operation) {
+        Map<Long, AtomicInteger> m = perSecond.get(operation);
+        return m == null ? 0 : m.values().stream().mapToInt(AtomicInteger::get).max().orElse(0);
+    }
+
+    /**
+     * The most calls of an operation that arrived within any {@code seconds} consecutive seconds (counted from the
+     * server's start), divided by {@code seconds}: the sustained rate the clients sent at.
+     */
+    public double maxRate(String operation, int seconds) {
+        Map<Long, AtomicInteger> m = perSecond.get(operation);
+        if (m == null || m.isEmpty()) {
+            return 0;
+        }
+        long first = m.keySet().stream().min(Long::compare).orElse(0L);
+        long last = m.keySet().stream().max(Long::compare).orElse(0L);
+        int best = 0;
+        for (long start = first; start + seconds - 1 <= last; start++) {
+            int sum = 0;
+            for (long sec = start; sec < start + seconds; sec++) {
+                AtomicInteger n = m.get(sec);
+                sum += n == null ? 0 : n.get();
+            }
+            best = Math.max(best, sum);
+        }
+        return best / (double) seconds;
+    }
+
+    /** The GetLogEvents requests received (their JSON), oldest first. */
+    public List<ObjectNode> logReads() {
+        synchronized (logReads) {
+            return new ArrayList<>(logReads);
+        }
+    }
+
     /** Calls answered with ThrottlingException by the rate limits. */
     public long throttled() {
         return throttled.get();
@@ -272,6 +312,9 @@ public final class LocalAwsServer implements AutoCloseable {
     /** What happens before an operation is applied; returns false if the call was answered already. */
     private boolean before(HttpExchange ex, String op, String key, boolean xml) throws IOException {
         calls.computeIfAbsent(op, k -> new AtomicInteger()).incrementAndGet();
+        perSecond.computeIfAbsent(op, k -> new ConcurrentHashMap<>())
+                .computeIfAbsent((System.nanoTime() - startNanos) / 1_000_000_000L, k -> new AtomicInteger())
+                .incrementAndGet();
         keysByOperation.computeIfAbsent(op, k -> ConcurrentHashMap.newKeySet()).add(key);
         sleep(latency);
         TokenBucket bucket = limits.get(op);
@@ -317,6 +360,9 @@ public final class LocalAwsServer implements AutoCloseable {
             if (f.delay != null) {
                 sleep(f.delay);
             } else {
+                if (f.meanwhile != null) {
+                    f.meanwhile.run();
+                }
                 sendJsonError(ex, f.status, f.code, f.message);
                 return;
             }
@@ -443,8 +489,20 @@ public final class LocalAwsServer implements AutoCloseable {
         if (!d.has("networkMode")) {
             d.put("networkMode", "bridge");
         }
-        d.putArray("volumes");
-        d.putArray("placementConstraints");
+        // ECS takes a role name or an ARN, and reports the ARN
+        for (String role : List.of("taskRoleArn", "executionRoleArn")) {
+            String r = text(d, role);
+            if (r != null && !r.startsWith("arn:")) {
+                d.put(role, "arn:aws:iam::" + ACCOUNT + ":role/" + r);
+            }
+        }
+        if (!d.has("volumes")) {
+            d.putArray("volumes");
+        }
+        if (!d.has("placementConstraints")) {
+            d.putArray("placementConstraints");
+        }
+        boolean awsvpc = "awsvpc".equals(text(d, "networkMode"));
         for (JsonNode c : d.withArray("containerDefinitions")) {
             ObjectNode cn = (ObjectNode) c;
             if (!cn.has("cpu")) {
@@ -453,9 +511,33 @@ public final class LocalAwsServer implements AutoCloseable {
             if (!cn.has("essential")) {
                 cn.put("essential", true);
             }
-            cn.putArray("portMappings");
-            cn.putArray("mountPoints");
-            cn.putArray("volumesFrom");
+            for (String list : List.of("portMappings", "mountPoints", "volumesFrom")) {
+                if (!cn.has(list)) {
+                    cn.putArray(list);
+                }
+            }
+            // defaults ECS fills in and reports back
+            for (JsonNode pm : cn.withArray("portMappings")) {
+                ObjectNode pmn = (ObjectNode) pm;
+                if (!pmn.has("protocol")) {
+                    pmn.put("protocol", "tcp");
+                }
+                if (awsvpc && !pmn.has("hostPort") && pmn.has("containerPort")) {
+                    pmn.put("hostPort", pmn.get("containerPort").asInt());
+                }
+            }
+            if (cn.has("healthCheck")) {
+                ObjectNode hc = (ObjectNode) cn.get("healthCheck");
+                if (!hc.has("interval")) {
+                    hc.put("interval", 30);
+                }
+                if (!hc.has("timeout")) {
+                    hc.put("timeout", 5);
+                }
+                if (!hc.has("retries")) {
+                    hc.put("retries", 3);
+                }
+            }
             // ECS does not keep the order of variables and secrets
             for (String list : List.of("environment", "secrets")) {
                 if (cn.has(list)) {
@@ -640,6 +722,7 @@ public final class LocalAwsServer implements AutoCloseable {
             t.logStream = (prefix == null ? "" : prefix + "/") + t.container + "/" + id;
         }
         t.clientToken = token;
+        t.request = in.deepCopy();
         tasks.put(arn, t);
         if (token != null) {
             clientTokens.put(token, arn);
@@ -869,18 +952,36 @@ public final class LocalAwsServer implements AutoCloseable {
         return out;
     }
 
+    /**
+     * GetLogEvents as CloudWatch pages: without a token from the head ({@code startFromHead=true}) or the tail
+     * (the default), at most {@code limit} events (10,000 by default, {@link #logPageSize} at most) in
+     * chronological order; {@code f/<i>} and {@code b/<i>} tokens page forwards from / backwards before event i.
+     */
     private ObjectNode getLogEvents(ObjectNode in) {
+        logReads.add(in.deepCopy());
         List<String[]> events = logStreams.get(text(in, "logGroupName") + "\n" + text(in, "logStreamName"));
         if (events == null) {
             throw new AwsError(400, "ResourceNotFoundException", "The specified log stream does not exist.");
         }
-        String token = text(in, "nextToken");
-        int from = token == null ? 0 : Integer.parseInt(token.substring(2));
         List<String[]> snapshot;
         synchronized (events) {
             snapshot = new ArrayList<>(events);
         }
-        int to = Math.min(snapshot.size(), from + logPageSize);
+        int limit = Math.min(logPageSize, in.has("limit") ? in.get("limit").asInt() : 10_000);
+        String token = text(in, "nextToken");
+        boolean fromHead = in.path("startFromHead").asBoolean(false);
+        int from;
+        int to;
+        if (token == null) {
+            from = fromHead ? 0 : Math.max(0, snapshot.size() - limit);
+            to = fromHead ? Math.min(snapshot.size(), limit) : snapshot.size();
+        } else if (token.startsWith("b/")) {
+            to = Math.min(snapshot.size(), Integer.parseInt(token.substring(2)));
+            from = Math.max(0, to - limit);
+        } else {
+            from = Math.min(snapshot.size(), Integer.parseInt(token.substring(2)));
+            to = Math.min(snapshot.size(), from + limit);
+        }
         ObjectNode out = NODES.objectNode();
         ArrayNode a = out.putArray("events");
         for (String[] e : snapshot.subList(from, to)) {
@@ -918,6 +1019,12 @@ public final class LocalAwsServer implements AutoCloseable {
             pollCount++;
             worst = Math.max(worst, p[0] - (int) Math.ceil(p[1] / 100.0));
         }
+        Map<String, Integer> peak = new java.util.TreeMap<>();
+        perSecond.keySet().forEach(op -> peak.put(op, maxPerSecond(op)));
+        s.put("maxPerSecond", peak);
+        Map<String, Double> sustained = new java.util.TreeMap<>();
+        perSecond.keySet().forEach(op -> sustained.put(op, maxRate(op, 10)));
+        s.put("maxRateOver10s", sustained);
         s.put("polls", pollCount);
         s.put("worstExtraDescribeCallsPerPoll", worst);
         return s;
@@ -1011,6 +1118,7 @@ public final class LocalAwsServer implements AutoCloseable {
         final Duration delay;
         final boolean loseAnswer;
         final String runTaskFailure;
+        Runnable meanwhile;
 
         private Fault(boolean beforeApply, int status, String code, String message, Duration delay,
                       boolean loseAnswer, String runTaskFailure) {
@@ -1031,6 +1139,13 @@ public final class LocalAwsServer implements AutoCloseable {
         /** An error answer, nothing applied. */
         public static Fault error(int status, String code, String message) {
             return new Fault(true, status, code, message, null, false, null);
+        }
+
+        /** An error answer, nothing applied; {@code meanwhile} runs first (what another client did meanwhile). */
+        public static Fault error(int status, String code, String message, Runnable meanwhile) {
+            Fault f = error(status, code, message);
+            f.meanwhile = meanwhile;
+            return f;
         }
 
         /** Applied, then the connection closes without an answer. */
@@ -1130,6 +1245,7 @@ public final class LocalAwsServer implements AutoCloseable {
         Instant startedAt;
         Instant stoppedAt;
         Script script;
+        ObjectNode request;
 
         SimTask(String arn, String cluster, String definitionArn, String group, String startedBy, String launchType) {
             this.arn = arn;
@@ -1182,6 +1298,11 @@ public final class LocalAwsServer implements AutoCloseable {
 
         public String logStream() {
             return logStream;
+        }
+
+        /** The RunTask request that created this task, as received. */
+        public ObjectNode request() {
+            return request;
         }
     }
 

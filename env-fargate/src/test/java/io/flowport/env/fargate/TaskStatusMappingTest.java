@@ -19,7 +19,7 @@ class TaskStatusMappingTest {
 
     @BeforeAll
     static void create() {
-        backend = (EcsBackend) Fixtures.base().awsAccessKeyId("A").awsSecretAccessKey("S").build().createBackend();
+        backend = EcsBackend.create(Fixtures.base().awsAccessKeyId("A").awsSecretAccessKey("S").build());
     }
 
     @AfterAll
@@ -78,6 +78,25 @@ class TaskStatusMappingTest {
         assertThat(s.state().type()).isEqualTo(StateType.CRASHED);
         assertThat(s.state().message()).contains("without an exit code").contains("SpotInterruption")
                 .contains("Spot Task was interrupted");
+    }
+
+    @Test
+    void aTaskStoppedWithoutStopCodeOrExitCodeSaysWhatIsKnownNeverNull() {
+        RunStatus s = backend.statusOf(task("STOPPED", null, null, null, null));
+        assertThat(s.state().type()).isEqualTo(StateType.CRASHED);
+        assertThat(s.state().message()).contains("without an exit code of container flow")
+                .contains("ECS gave no stop code and no reason").doesNotContain("null").doesNotContain("()");
+
+        RunStatus withReason = backend.statusOf(Task.builder().taskArn("arn:aws:ecs:us-east-1:123456789012:task/flows/a")
+                .lastStatus("STOPPED").stoppedReason("Host EC2 (instance i-0abc) terminated.")
+                .containers(Container.builder().name("flow").lastStatus("STOPPED").build()).build());
+        assertThat(withReason.state().message()).contains("reason: Host EC2 (instance i-0abc) terminated.")
+                .contains("container flow was STOPPED").doesNotContain("null").doesNotContain("stop code");
+
+        RunStatus failedToStart = backend.statusOf(task("STOPPED", "TaskFailedToStart", null, null, null));
+        assertThat(failedToStart.state().message()).isEqualTo("ECS task failed to start: ECS gave no reason");
+        RunStatus cancelled = backend.statusOf(task("STOPPED", "UserInitiated", null, 137, null));
+        assertThat(cancelled.state().message()).isEqualTo("ECS task was stopped");
     }
 
     @Test

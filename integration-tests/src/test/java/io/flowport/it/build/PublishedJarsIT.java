@@ -35,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The jars users get: each published module's jar (as packaged by this build) names its root package as its
- * {@code Automatic-Module-Name}, holds classes of that package only, and its public API (public and protected
+ * {@code Automatic-Module-Name} (a valid module name under {@code io.flowport}), holds classes of that package
+ * only, and its public API (public and protected
  * members of public types outside {@code internal} packages) never shows an {@code internal} type.
  */
 class PublishedJarsIT {
@@ -61,9 +62,14 @@ class PublishedJarsIT {
                 .containsExactlyInAnyOrderElementsOf(Reactor.bom());
     }
 
-    /** {@code flowport-env-fargate} is {@code io.flowport.env.fargate}: the module's root package. */
-    static String expectedModuleName(String artifactId) {
-        return "io.flowport." + artifactId.substring("flowport-".length()).replace('-', '.');
+    /** The module name a module's POM sets ({@code flowport.module.name}), for the parent's jar plugin. */
+    static String declaredModuleName(String artifactId) {
+        Reactor.Module m = Reactor.modules().stream().filter(x -> x.artifactId().equals(artifactId)).findFirst()
+                .orElseThrow();
+        String name = Reactor.properties(m.pom()).get("flowport.module.name");
+        assertThat(name).as("<flowport.module.name> (the module's root package) in %s/pom.xml", m.directory())
+                .isNotNull();
+        return name;
     }
 
     @TestFactory
@@ -73,7 +79,7 @@ class PublishedJarsIT {
             try (JarFile j = new JarFile(jar.toFile())) {
                 String name = j.getManifest().getMainAttributes().getValue("Automatic-Module-Name");
                 assertThat(name).as("Automatic-Module-Name of %s", jar.getFileName())
-                        .isEqualTo(expectedModuleName(artifactId)).matches(MODULE_NAME);
+                        .isEqualTo(declaredModuleName(artifactId)).matches(MODULE_NAME).startsWith("io.flowport.");
                 String prefix = name.replace('.', '/') + "/";
                 List<String> outside = j.stream().map(JarEntry::getName)
                         .filter(n -> n.endsWith(".class") && !n.startsWith(prefix) && !n.startsWith("META-INF/"))

@@ -29,7 +29,6 @@ final class Reactor {
      */
     static final Set<String> NOT_YET_IN_REACTOR = Set.of(
             "flowport-env-dask-cloud",
-            "flowport-env-cloud-run",
             "flowport-env-aci");
 
     static final String GROUP = "io.flowport";

@@ -57,7 +57,8 @@ class ReadmeQuickStartTest {
     void theConsumerProjectAndTheExamplesRunTheReadmesCodeLineForLine() throws IOException {
         List<String> code = code();
         assertThat(code).hasSizeGreaterThan(3);
-        for (Path file : List.of(ROOT.resolve("integration-tests/src/it/consumer/src/main/java/com/example/QuickStart.java"),
+        for (Path file : List.of(
+                ROOT.resolve("integration-tests/src/it/consumer/src/main/java/com/example/QuickStart.java"),
                 ROOT.resolve("examples/src/main/java/io/flowport/examples/QuickStart.java"))) {
             assertThat(stripped(file)).as("%s holds the README's quick start, line for line", ROOT.relativize(file))
                     .containsSubsequence(code);

@@ -41,7 +41,9 @@ public final class QuickStartCheck {
                 "type: local\n",
                 "type: local-process\njvmOptions: [-Xmx64m]\n",
                 "type: fargate-task\ncluster: flows\nsubnets: [subnet-1]\n",
-                "type: kubernetes-job\nnamespace: flows\n");
+                "type: kubernetes-job\nnamespace: flows\n",
+                "type: cloud-run-job\nproject: my-project\nregion: europe-west1\n"
+                        + "image: europe-docker.pkg.dev/p/r/flows:1\n");
         for (String yaml : environments) {
             Environment env = Serialization.environmentFromYaml(yaml);
             Environment again = Serialization.environmentFromYaml(Serialization.toYaml(env));
