@@ -87,8 +87,8 @@ class CliJarIT {
         Path env = Files.writeString(dir.resolve("fargate.yaml"), "type: fargate-task\nsubnet: [subnet-1]\n");
         Result typo = flowport(dir, Map.of(), "run", "--flow", "demo-etl", "--env", env.toString());
         assertThat(typo.code()).isEqualTo(2);
-        assertThat(typo.out()).contains("unknown setting `subnet` in a `fargate-task` environment: did you mean "
-                + "`subnets`?").doesNotContain("$Builder").doesNotContain("Unrecognized field");
+        assertThat(typo.out()).contains("subnet", "fargate-task", "did you mean", "subnets")
+                .doesNotContain("$Builder").doesNotContain("Unrecognized field");
 
         Path empty = Files.createDirectories(dir.resolve("no-plugins"));
         Result missing = flowport(dir, Map.of(Plugins.VARIABLE, empty.toString()), "run", "--flow", "demo-etl",
