@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  *
  * <p>The plugin directory is {@code $FLOWPORT_PLUGINS} (directories of jars, or jars, separated by the platform's
  * path separator), or else the {@code plugins} directory next to the CLI's jar (the build fills
- * {@code cli/target/plugins} with env-fargate, env-kubernetes, env-cloud-run and their dependencies).
+ * {@code cli/target/plugins} with every provider module and its dependencies).
  */
 final class Plugins implements AutoCloseable {
 

@@ -74,7 +74,8 @@ class CliJarIT {
         Result with = flowport(dir, Map.of(), "types");
         assertThat(with.code()).as(with.out()).isZero();
         assertThat(with.out())
-                .contains("environments: cloud-run-job, fargate-task, kubernetes-job, local, local-process")
+                .contains("environments: aci-container-group, cloud-run-job, dask-cloud-provider, fargate-task, "
+                        + "kubernetes-job, local, local-process")
                 .contains("from " + plugins.toAbsolutePath());
 
         Path empty = Files.createDirectories(dir.resolve("no-plugins"));
@@ -107,7 +108,8 @@ class CliJarIT {
         assertThat(bundled).noneMatch(c -> c.startsWith("io/flowport/env/fargate/")
                 || c.startsWith("io/flowport/env/kubernetes/") || c.startsWith("io/flowport/env/cloudrun/")
                 || c.startsWith("software/amazon/") || c.startsWith("io/fabric8/")
-                || c.startsWith("com/google/cloud/"));
+                || c.startsWith("io/flowport/env/aci/") || c.startsWith("io/flowport/env/dask/")
+                || c.startsWith("com/google/cloud/") || c.startsWith("com/azure/"));
         Map<String, List<String>> twice = new HashMap<>();
         try (Stream<Path> s = Files.list(plugins)) {
             for (Path p : (Iterable<Path>) s::iterator) {

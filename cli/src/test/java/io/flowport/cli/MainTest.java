@@ -140,10 +140,11 @@ class MainTest {
 
         err.reset();
         Path env = dir.resolve("fargate.json");
-        Files.writeString(env, "{\"type\":\"aci-container-group\"}");
+        // a type Flowport knows of that no installed module registers yet
+        Files.writeString(env, "{\"type\":\"dask-kubernetes\"}");
         assertThat(Main.execute("run", "--flow", "demo-etl", "--env", env.toString())).isEqualTo(2);
-        assertThat(err()).contains("unknown environment type 'aci-container-group'")
-                .contains("io.flowport:flowport-env-aci").contains("providers are read from");
+        assertThat(err()).contains("unknown environment type 'dask-kubernetes'")
+                .contains("io.flowport:flowport-env-dask-cloud").contains("providers are read from");
 
         err.reset();
         Files.writeString(env, "{\"type\":\"fargate-task\",\"subnet\":[\"subnet-1\"]}");
@@ -157,8 +158,8 @@ class MainTest {
     @Test
     void typesListsWhatIsInstalled() {
         assertThat(Main.execute("types")).isZero();
-        assertThat(out()).contains("environments: cli-test-closing, cloud-run-job, fargate-task, kubernetes-job, "
-                + "local, local-process").contains("demo-etl");
+        assertThat(out()).contains("environments: aci-container-group, cli-test-closing, cloud-run-job, "
+                + "dask-cloud-provider, fargate-task, kubernetes-job, local, local-process").contains("demo-etl");
     }
 
     @Test

@@ -28,6 +28,11 @@ public final class CommandTask implements TaskFunction {
         this.spec = Objects.requireNonNull(spec, "spec");
     }
 
+    /** The command this task runs (executors that run commands elsewhere, e.g. on a Dask worker, read it). */
+    public CommandSpec spec() {
+        return spec;
+    }
+
     @Override
     public Object run(TaskContext context) throws Exception {
         CommandResult result = execute(spec);

@@ -23,10 +23,12 @@ import java.util.Optional;
  * @param warnings  things that went wrong without changing the state (e.g. a failed {@code onExit})
  * @param logs      the run's logs
  * @param phases    the phases its infrastructure went through, oldest first (empty for in-process runs)
+ * @param details   what the environment adds about where the run ran, by key (e.g. {@code dask.dashboard}, the
+ *                  worker count over time of a Dask cluster); values are JSON-like (strings, numbers, lists, maps)
  */
 public record FlowRunResult(String flowRunId, String flowName, State state, Map<String, TaskRun> tasks,
                             Instant startedAt, Duration duration, List<String> warnings, RunLogs logs,
-                            List<PhaseChange> phases) {
+                            List<PhaseChange> phases, Map<String, Object> details) {
 
     /** Validates the result and copies its collections. */
     public FlowRunResult {
@@ -36,18 +38,19 @@ public record FlowRunResult(String flowRunId, String flowName, State state, Map<
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         logs = logs == null ? RunLogs.NONE : logs;
         phases = phases == null ? List.of() : List.copyOf(phases);
+        details = details == null ? Map.of() : Collections.unmodifiableMap(new java.util.LinkedHashMap<>(details));
     }
 
-    /** A result without infrastructure phases (an in-process run). */
+    /** A result without infrastructure phases or details (an in-process run). */
     public FlowRunResult(String flowRunId, String flowName, State state, Map<String, TaskRun> tasks,
                          Instant startedAt, Duration duration, List<String> warnings, RunLogs logs) {
-        this(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, List.of());
+        this(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, List.of(), Map.of());
     }
 
     /** A result with a final state and no tasks (a run that never started its tasks here). */
     public static FlowRunResult of(String flowRunId, String flowName, State state, Instant startedAt) {
         return new FlowRunResult(flowRunId, flowName, state, Map.of(), startedAt,
-                Duration.between(startedAt, Instant.now()), List.of(), RunLogs.NONE, List.of());
+                Duration.between(startedAt, Instant.now()), List.of(), RunLogs.NONE, List.of(), Map.of());
     }
 
     /** Whether the run succeeded. */
@@ -77,23 +80,35 @@ public record FlowRunResult(String flowRunId, String flowName, State state, Map<
 
     /** A copy with a different state (used by environments that wrap an execution). */
     public FlowRunResult withState(State newState) {
-        return new FlowRunResult(flowRunId, flowName, newState, tasks, startedAt, duration, warnings, logs, phases);
+        return new FlowRunResult(flowRunId, flowName, newState, tasks, startedAt, duration, warnings, logs, phases, details);
     }
 
     /** A copy with one more warning. */
     public FlowRunResult withWarning(String warning) {
         List<String> w = new java.util.ArrayList<>(warnings);
         w.add(warning);
-        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, w, logs, phases);
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, w, logs, phases, details);
     }
 
     /** A copy with logs. */
     public FlowRunResult withLogs(RunLogs newLogs) {
-        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, newLogs, phases);
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, newLogs, phases, details);
     }
 
     /** A copy with the phases its infrastructure went through. */
     public FlowRunResult withPhases(List<PhaseChange> newPhases) {
-        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, newPhases);
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, newPhases, details);
+    }
+
+    /** A copy with one more detail (replacing an earlier value of the same key). */
+    public FlowRunResult withDetail(String key, Object value) {
+        Map<String, Object> d = new java.util.LinkedHashMap<>(details);
+        d.put(Objects.requireNonNull(key, "key"), value);
+        return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, phases, d);
+    }
+
+    /** One detail, if the environment recorded it. */
+    public Optional<Object> detail(String key) {
+        return Optional.ofNullable(details.get(key));
     }
 }

@@ -73,8 +73,8 @@ public final class Serialization {
     private static final Logger LOG = LoggerFactory.getLogger(Serialization.class);
 
     /**
-     * The artifact that provides each type Flowport publishes, so that an unknown type can name the artifact to
-     * add. Only artifacts that exist (or are about to, with the module that registers the type) belong here; the
+     * The artifact that provides each type Flowport publishes (environments, storages, executors), so that an
+     * unknown type can name the artifact to add. Only artifacts that exist (or are about to, with the module that registers the type) belong here; the
      * integration tests check every entry against the types registered on their class path and the BOM.
      */
     private static final Map<String, String> KNOWN_ARTIFACTS = Map.ofEntries(
@@ -87,6 +87,7 @@ public final class Serialization {
             Map.entry("image", "io.flowport:flowport-storage-image"),
             Map.entry("dask-cloud-provider", "io.flowport:flowport-env-dask-cloud"),
             Map.entry("dask-kubernetes", "io.flowport:flowport-env-dask-cloud"),
+            Map.entry("dask", "io.flowport:flowport-env-dask-cloud"),
             Map.entry("cloud-run-job", "io.flowport:flowport-env-cloud-run"),
             Map.entry("aci-container-group", "io.flowport:flowport-env-aci"));
 
@@ -431,9 +432,11 @@ public final class Serialization {
                                 + (names.isEmpty() ? "" : " (one of " + String.join(", ", names) + ")");
                     }
                     List<String> close = closest(ite.getTypeId(), names);
+                    String artifact = KNOWN_ARTIFACTS.get(ite.getTypeId());
                     return "setting `" + field + "` of " + what() + ": unknown type '"
                             + ite.getTypeId() + "'" + (close.isEmpty() ? "" : "; did you mean " + quoted(close) + "?")
-                            + (names.isEmpty() ? "" : "; known types: " + String.join(", ", names));
+                            + (names.isEmpty() ? "" : "; known types: " + String.join(", ", names))
+                            + (artifact == null ? "" : "; add the dependency " + artifact);
                 }
                 if (jme instanceof InvalidFormatException ife && ife.getTargetType() != null
                         && ife.getTargetType().isEnum()) {

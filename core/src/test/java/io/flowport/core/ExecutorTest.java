@@ -253,4 +253,11 @@ class ExecutorTest {
         assertThat(r.tasks().values()).allMatch(t -> Boolean.TRUE.equals(t.result()));
         assertThat(threads).hasSizeLessThanOrEqualTo(2);
     }
+
+    @org.junit.jupiter.api.Test
+    void theDaskExecutorNamesTheArtifactToAddWhenItIsMissing() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Executor.dask("tls://10.0.0.1:8786"))
+                .isInstanceOf(ProviderNotFoundException.class)
+                .hasMessageContaining("add the dependency io.flowport:flowport-env-dask-cloud");
+    }
 }

@@ -33,6 +33,12 @@ public final class Json {
         m.configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false);
         m.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
         m.setSerializationInclusion(JsonInclude.Include.NON_NULL);
+        // executors of provider modules (e.g. "dask"), so that environments holding them read back
+        for (io.flowport.core.spi.TypeProvider p : java.util.ServiceLoader.load(io.flowport.core.spi.TypeProvider.class,
+                Json.class.getClassLoader())) {
+            p.executors().forEach((name, type) -> m.registerSubtypes(
+                    new com.fasterxml.jackson.databind.jsontype.NamedType(type, name)));
+        }
         return m;
     }
 

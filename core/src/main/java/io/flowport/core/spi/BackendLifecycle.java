@@ -58,6 +58,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BackendLifecycle implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackendLifecycle.class);
+    /**
+     * The {@link FlowRunResult#details() detail} of a run that ended while its unit may still run (the lifecycle
+     * was closed, or the unit's status could not be read): the unit's id. Such a unit carries its labels and can be
+     * resumed ({@link #resume}); providers must not delete it as if it had finished.
+     */
+    public static final String UNIT_LEFT_RUNNING = "flowport.unitLeftRunning";
     /** How many of a failed run's last log lines are searched for the runner's own report. */
     static final int REPORT_LINES = 50;
     private static final int STOP_RETRIES = 8;
@@ -573,8 +579,9 @@ public final class BackendLifecycle implements AutoCloseable {
         synchronized (t) {
             phases = List.copyOf(t.phases);
         }
-        FlowRunResult result = FlowRunResult.of(t.run.id(), t.flowName, state, t.submittedAt).withLogs(logs)
+        FlowRunResult ended = FlowRunResult.of(t.run.id(), t.flowName, state, t.submittedAt).withLogs(logs)
                 .withPhases(phases);
+        FlowRunResult result = t.leftRunning == null ? ended : ended.withDetail(UNIT_LEFT_RUNNING, t.leftRunning);
         LOG.info("{}: flow run {} ended: {}", backend.name(), t.run.id(), state);
         safely(t.run, "the run's end", () -> t.run.listener().runFinished(result));
         t.result.complete(result);
@@ -697,6 +704,7 @@ public final class BackendLifecycle implements AutoCloseable {
                 stops.add(CompletableFuture.runAsync(() -> stopQuietly(launch, "the environment was closed"), io));
                 state = State.cancelled("the environment was closed; " + launch.id() + " was stopped");
             } else if (launch != null) {
+                t.leftRunning = launch.id();
                 state = State.crashed("the environment was closed while the run was in flight; " + launch.id()
                         + " was left running (find it by the label " + Labels.FLOW_RUN_ID + "="
                         + Labels.safeValue(t.run.id()) + ")", null);
@@ -785,6 +793,7 @@ public final class BackendLifecycle implements AutoCloseable {
         volatile String stopReason;
         volatile boolean timedOut;
         volatile boolean done;
+        volatile String leftRunning;
         volatile AutoCloseable watch;
         volatile AutoCloseable cancelHook;
         volatile CompletableFuture<Launch> launching;
@@ -812,13 +821,15 @@ public final class BackendLifecycle implements AutoCloseable {
 
     /**
      * One thread that reads the status of every followed run in batches: never faster than the backend's read
-     * rate (a token bucket), and every {@link Settings#minPollInterval()} while statuses change, doubling up to
+     * rate (reads spaced by 1/rate), and every {@link Settings#minPollInterval()} while statuses change, doubling up to
      * {@link Settings#maxPollInterval()} while they do not. New runs and stop requests bring the next poll
      * forward to at most the minimum interval after the last one, once — they never add polls.
      */
     private final class Poller {
         private final Observation.Polling polling;
-        private final RateLimiter<Object> reads;
+        /** Least time between the starts of two status reads. */
+        private final long readSpacing;
+        private long lastRead = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
         private final Set<Tracked> followed = ConcurrentHashMap.newKeySet();
         private final Object signal = new Object();
         private final long minInterval = settings.minPollInterval().toNanos();
@@ -835,7 +846,7 @@ public final class BackendLifecycle implements AutoCloseable {
             this.polling = polling;
             double rate = settings.statusReadsPerSecond() > 0 ? settings.statusReadsPerSecond()
                     : polling.readsPerSecond();
-            this.reads = RateLimiter.smoothBuilder(interval(rate)).build();
+            this.readSpacing = interval(rate).toNanos();
         }
 
         void add(Tracked t) {
@@ -931,7 +942,7 @@ public final class BackendLifecycle implements AutoCloseable {
                 for (Tracked t : batch) {
                     launches.add(t.launch);
                 }
-                reads.acquirePermit();
+                awaitReadSlot();
                 Map<String, RunStatus> statuses;
                 try {
                     statuses = polling.describe(launches);
@@ -962,6 +973,18 @@ public final class BackendLifecycle implements AutoCloseable {
             return changed;
         }
 
+        /**
+         * Waits until the read rate allows the next read. Reads are spaced by at least 1/rate, measured from the
+         * start of the previous one, so that any second holds at most rate + 1 of them, however late a read was.
+         */
+        private void awaitReadSlot() throws InterruptedException {
+            long wait = lastRead + readSpacing - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            lastRead = System.nanoTime();
+        }
+
         /** Status reads that fail for longer than the deadline end their runs Crashed; one WARN per episode. */
         private void readFailed(List<Tracked> batch, RuntimeException e) {
             if (!failing) {
@@ -977,6 +1000,7 @@ public final class BackendLifecycle implements AutoCloseable {
                 if (t.failingSince == 0) {
                     t.failingSince = now;
                 } else if (now - t.failingSince >= deadline) {
+                    t.leftRunning = t.launch.id();
                     finish(t, State.crashed("could not read the status of " + t.launch.id() + " from "
                             + backend.name() + " for " + settings.statusFailureDeadline() + "; last error: "
                             + e.getMessage(), e), t.launch);

@@ -1,6 +1,7 @@
 package io.flowport.core.spi;
 
 import io.flowport.core.Environment;
+import io.flowport.core.Executor;
 import io.flowport.core.Storage;
 
 import java.util.Map;
@@ -14,6 +15,14 @@ public interface TypeProvider {
 
     /** Environment classes by type name (e.g. {@code "local"}). */
     default Map<String, Class<? extends Environment>> environments() {
+        return Map.of();
+    }
+
+    /**
+     * Executor classes by type name (e.g. {@code "dask"}), serialized inside environments as
+     * {@code "executor": {"type": ...}}. The built-in {@code sequential} and {@code parallel} are not listed.
+     */
+    default Map<String, Class<? extends Executor>> executors() {
         return Map.of();
     }
 

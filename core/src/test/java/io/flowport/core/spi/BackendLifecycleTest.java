@@ -260,6 +260,7 @@ class BackendLifecycleTest {
                 FlowRunResult r = f.get(1, TimeUnit.SECONDS);
                 assertThat(r.state().type()).isEqualTo(StateType.CRASHED);
                 assertThat(r.state().message()).contains("the environment was closed").contains("left running");
+                assertThat(r.detail(BackendLifecycle.UNIT_LEFT_RUNNING)).isPresent();
             }
             assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1_000);
             assertThat(lifecycle.inFlight()).isZero();

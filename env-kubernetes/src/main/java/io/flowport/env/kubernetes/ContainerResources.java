@@ -65,9 +65,10 @@ public record ContainerResources(Map<String, String> requests, Map<String, Strin
         check(field + ".limits", limits, problems);
         for (Map.Entry<String, String> r : requests.entrySet()) {
             String limit = limits.get(r.getKey());
-            if (limit != null && Names.quantity("", r.getValue()) == null && Names.quantity("", limit) == null) {
-                BigDecimal req = Names.amount(r.getValue());
-                BigDecimal lim = Names.amount(limit);
+            if (limit != null && KubernetesNames.quantity("", r.getValue()) == null
+                    && KubernetesNames.quantity("", limit) == null) {
+                BigDecimal req = KubernetesNames.amount(r.getValue());
+                BigDecimal lim = KubernetesNames.amount(limit);
                 if (req.compareTo(lim) > 0) {
                     problems.add(field + ": the " + r.getKey() + " request " + r.getValue() + " is above its limit "
                             + limit + "; Kubernetes rejects this, lower the request or raise the limit");
@@ -79,11 +80,11 @@ public record ContainerResources(Map<String, String> requests, Map<String, Strin
 
     private static void check(String field, Map<String, String> values, List<String> problems) {
         for (Map.Entry<String, String> e : values.entrySet()) {
-            String nameProblem = Names.resourceName(field, e.getKey());
+            String nameProblem = KubernetesNames.resourceName(field, e.getKey());
             if (nameProblem != null) {
                 problems.add(nameProblem);
             }
-            String quantityProblem = Names.quantity(field + "." + e.getKey(), e.getValue());
+            String quantityProblem = KubernetesNames.quantity(field + "." + e.getKey(), e.getValue());
             if (quantityProblem != null) {
                 problems.add(quantityProblem);
             }

@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.flowport.core.ConfigurationException;
 import io.flowport.core.spi.LaunchRequest;
+import io.flowport.core.spi.Names;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 import java.io.IOException;
@@ -58,7 +59,7 @@ final class JobTemplate {
 
     private JobTemplate(Job job) {
         this.job = job;
-        this.hash = Names.hash(SERIALIZATION.asJson(job));
+        this.hash = Names.sha256Hex(SERIALIZATION.asJson(job));
     }
 
     /**
@@ -156,14 +157,15 @@ final class JobTemplate {
         ObjectMeta meta = job.getMetadata();
         if (meta != null) {
             if (meta.getName() != null) {
-                add(problems, Names.dnsLabel(source + ": metadata.name", meta.getName(), Names.MAX_JOB_NAME));
+                add(problems, KubernetesNames.dnsLabel(source + ": metadata.name", meta.getName(),
+                        KubernetesNames.MAX_JOB_NAME));
             }
             if (meta.getGenerateName() != null) {
                 problems.add(source + ": metadata.generateName is not supported (a retried create would start a"
                         + " second Job); use metadata.name with uniqueJobName=true instead");
             }
             if (meta.getNamespace() != null) {
-                add(problems, Names.dnsLabel(source + ": metadata.namespace", meta.getNamespace(), 63));
+                add(problems, KubernetesNames.dnsLabel(source + ": metadata.namespace", meta.getNamespace(), 63));
             }
             checkLabels(source + ": metadata.labels", meta.getLabels(), problems);
         }
@@ -207,12 +209,12 @@ final class JobTemplate {
                     + " use Never (or OnFailure)");
         }
         if (pod.getServiceAccountName() != null && options.serviceAccount() == null) {
-            add(problems, Names.dnsSubdomain(source + ": spec.template.spec.serviceAccountName",
+            add(problems, KubernetesNames.dnsSubdomain(source + ": spec.template.spec.serviceAccountName",
                     pod.getServiceAccountName()));
         }
         if (pod.getImagePullSecrets() != null) {
             for (LocalObjectReference ref : pod.getImagePullSecrets()) {
-                add(problems, Names.dnsSubdomain(source + ": spec.template.spec.imagePullSecrets[].name",
+                add(problems, KubernetesNames.dnsSubdomain(source + ": spec.template.spec.imagePullSecrets[].name",
                         ref.getName()));
             }
         }
@@ -223,7 +225,7 @@ final class JobTemplate {
             if (c.getName() == null) {
                 problems.add(field + ".name is missing; name the container (e.g. 'flow')");
             } else {
-                add(problems, Names.dnsLabel(field + ".name", c.getName(), 63));
+                add(problems, KubernetesNames.dnsLabel(field + ".name", c.getName(), 63));
             }
             boolean hasImage = c.getImage() != null && !c.getImage().isBlank();
             if (i == 0 && !hasImage && options.image() == null) {
@@ -238,7 +240,7 @@ final class JobTemplate {
             }
             if (c.getEnv() != null) {
                 for (EnvVar v : c.getEnv()) {
-                    add(problems, Names.envName(field + ".env", v.getName()));
+                    add(problems, KubernetesNames.envName(field + ".env", v.getName()));
                     if (i == 0 && v.getName() != null && v.getName().startsWith("FLOWPORT__")) {
                         problems.add(field + ".env: " + v.getName() + " is set by Flowport for each run; remove"
                                 + " it");
@@ -249,7 +251,7 @@ final class JobTemplate {
     }
 
     private static void checkLabels(String field, Map<String, String> labels, List<String> problems) {
-        Names.labels(field, labels, problems);
+        KubernetesNames.labels(field, labels, problems);
         if (labels != null) {
             for (String key : labels.keySet()) {
                 if (key != null && key.startsWith("flowport.io/")) {
@@ -264,8 +266,8 @@ final class JobTemplate {
             return;
         }
         for (Map.Entry<String, Quantity> e : values.entrySet()) {
-            add(problems, Names.resourceName(field, e.getKey()));
-            add(problems, Names.quantity(field + "." + e.getKey(),
+            add(problems, KubernetesNames.resourceName(field, e.getKey()));
+            add(problems, KubernetesNames.quantity(field + "." + e.getKey(),
                     e.getValue() == null ? null : e.getValue().toString()));
         }
     }
@@ -355,11 +357,8 @@ final class JobTemplate {
         Job out = SERIALIZATION.clone(job);
         ObjectMeta meta = out.getMetadata();
         String base = meta.getName() != null ? meta.getName()
-                : "flowport-" + Names.sanitize(request.flowName(), Names.MAX_JOB_NAME);
-        String name = Names.jobName(base, unique, request.idempotencyToken());
-        if (!unique) {
-            name = Names.sanitize(name, Names.MAX_JOB_NAME);
-        }
+                : "flowport-" + Names.sanitize(request.flowName(), KubernetesNames.JOB_NAME);
+        String name = KubernetesNames.jobName(base, unique, request.idempotencyToken());
         meta.setName(name);
         meta.setLabels(withAll(meta.getLabels(), request.labels()));
         Map<String, String> annotations = new LinkedHashMap<>();

@@ -12,7 +12,6 @@ import io.flowport.core.LaunchException;
 import io.flowport.core.RunLogs;
 import io.flowport.core.TransientException;
 import io.flowport.core.spi.Backend;
-import io.flowport.core.spi.Backoff;
 import io.flowport.core.spi.Definition;
 import io.flowport.core.spi.Labels;
 import io.flowport.core.spi.Launch;
@@ -34,9 +33,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * Runs flow runs as Kubernetes Jobs in one namespace: the {@link Backend} behind {@link KubernetesJobEnvironment}
- * (get it with {@code environment.lifecycle().backend()}). It is a watching backend: two watches per namespace
- * (Jobs and pods with Flowport's labels) follow every run, whatever their number.
+ * Runs flow runs as Kubernetes Jobs in one namespace: the {@link Backend} behind {@link KubernetesJobEnvironment}.
+ * It is a watching backend: two fabric8 informers (Jobs and pods with Flowport's {@code managed-by} label),
+ * started with the first run followed, follow every run, whatever their number.
  *
  * <ul>
  *   <li>{@link #prepare}: checks the Job template; Kubernetes has no stored template, so the definition is the
@@ -46,14 +45,15 @@ import java.util.function.Consumer;
  *   <li>{@link #stop}: deletes the Job with foreground propagation (its pods go first); 404 is fine;</li>
  *   <li>{@link #find} / {@link #delete}: one label-selected list call; background deletion of finished Jobs,
  *       for {@link io.flowport.core.spi.BackendCleaner};</li>
- *   <li>{@link #logs}: the flow container's log, streamed while the run goes, else read from the API.</li>
+ *   <li>{@link #logs}: the flow container's log, followed with fabric8's {@code watchLog} while the run goes,
+ *       else read with {@code getLog}.</li>
  * </ul>
  *
  * <p>Thread-safe. Errors: HTTP 429, 5xx and connection failures become {@link TransientException} (retried by
  * the lifecycle); other refusals (403 without RBAC, 422 invalid, a Job name taken by another run) become
  * {@link LaunchException} with what to change.
  */
-public final class KubernetesJobBackend implements Backend, Observation.Watching, AutoCloseable {
+final class KubernetesJobBackend implements Backend, Observation.Watching, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesJobBackend.class);
 
@@ -63,18 +63,18 @@ public final class KubernetesJobBackend implements Backend, Observation.Watching
     private final JobTemplate template;
     private final boolean uniqueJobName;
     private final PodLogs logs;
-    private final RunWatcher watcher;
+    private final JobInformers informers;
     private final Set<String> preparedHashes = ConcurrentHashMap.newKeySet();
 
     KubernetesJobBackend(KubernetesClient client, boolean ownsClient, String namespace, JobTemplate template,
-                         boolean uniqueJobName, Backoff watchBackoff, Duration logDrain) {
+                         boolean uniqueJobName, Duration logDrain) {
         this.client = client;
         this.ownsClient = ownsClient;
         this.namespace = namespace;
         this.template = template;
         this.uniqueJobName = uniqueJobName;
         this.logs = new PodLogs(client, namespace, logDrain.toMillis());
-        this.watcher = new RunWatcher(client, namespace, watchBackoff, logs);
+        this.informers = new JobInformers(client, namespace, logs);
     }
 
     @Override
@@ -83,17 +83,17 @@ public final class KubernetesJobBackend implements Backend, Observation.Watching
     }
 
     /** The namespace this backend creates and finds Jobs in. */
-    public String namespace() {
+    String namespace() {
         return namespace;
     }
 
     /** The client this backend uses (closed with the backend only if the backend created it). */
-    public KubernetesClient client() {
+    KubernetesClient client() {
         return client;
     }
 
-    /** The Job a run of {@code request} would create, without creating it (for review and tests). */
-    public Job render(LaunchRequest request) {
+    /** The Job a run of {@code request} would create, without creating it. */
+    Job render(LaunchRequest request) {
         return template.render(request, uniqueJobName);
     }
 
@@ -146,7 +146,7 @@ public final class KubernetesJobBackend implements Backend, Observation.Watching
 
     @Override
     public AutoCloseable watch(Launch launch, Consumer<RunStatus> listener) {
-        return watcher.follow(launch, template.containerName(), listener);
+        return informers.follow(launch, template.containerName(), listener);
     }
 
     @Override
@@ -158,8 +158,8 @@ public final class KubernetesJobBackend implements Backend, Observation.Watching
     @Override
     public RunLogs logs(Launch launch) {
         String runLabel = launch.labels().get(Labels.FLOW_RUN_ID);
-        return runLabel != null ? logs.logs(launch.id(), Labels.FLOW_RUN_ID, runLabel)
-                : logs.logs(launch.id(), "job-name", launch.id());
+        return runLabel != null ? logs.logs(launch.id(), template.containerName(), Labels.FLOW_RUN_ID, runLabel)
+                : logs.logs(launch.id(), template.containerName(), "job-name", launch.id());
     }
 
     /** Every Job with Flowport's {@code managed-by} label and all of {@code labels}, in one list call. */
@@ -200,19 +200,24 @@ public final class KubernetesJobBackend implements Backend, Observation.Watching
         }
     }
 
-    /** Stops the watches and log streams; closes the client if this backend created it. */
+    /** Stops the informers and log streams; closes the client if this backend created it. */
     @Override
     public void close() {
-        watcher.close();
+        informers.close();
         logs.close();
         if (ownsClient) {
             client.close();
         }
     }
 
-    /** How many times the watches were (re)started; for tests of reconnection. */
-    int watchStarts() {
-        return watcher.watchStarts();
+    /** The informers following this backend's runs (for tests). */
+    JobInformers informers() {
+        return informers;
+    }
+
+    /** The followed logs (for tests of their bounds). */
+    PodLogs podLogs() {
+        return logs;
     }
 
     private NonNamespaceOperation<Job, JobList, ScalableResource<Job>> jobs() {
@@ -241,7 +246,7 @@ public final class KubernetesJobBackend implements Backend, Observation.Watching
      */
     static RuntimeException translate(String what, KubernetesClientException e) {
         int code = e.getCode();
-        String detail = RunWatcher.describe(e);
+        String detail = describe(e);
         if (code == 0 || code == 408 || code == 429 || code >= 500 || e.getCause() instanceof IOException) {
             return new TransientException(what + " failed (" + detail + ")", e);
         }
@@ -249,11 +254,19 @@ public final class KubernetesJobBackend implements Backend, Observation.Watching
             case 401 -> new LaunchException(what + " failed: not authenticated (" + detail + "); check the"
                     + " credentials of your kubeconfig context or the pod's service account token", e);
             case 403 -> new LaunchException(what + " is forbidden (" + detail + "); grant the Role of the"
-                    + " flowport-env-kubernetes README (jobs: create, get, list, watch, delete; pods and pods/log:"
-                    + " get, list, watch; events: list, watch)", e);
+                    + " flowport-env-kubernetes README (jobs: create, get, list, watch, delete; pods: list, watch;"
+                    + " pods/log: get; events: list)", e);
             case 404 -> new LaunchException(what + " failed (" + detail + "); does the namespace exist?", e);
             case 422 -> new LaunchException(what + " was rejected as invalid (" + detail + ")", e);
             default -> new LaunchException(what + " failed (" + detail + ")", e);
         };
+    }
+
+    /** A failed API call in a few words: the HTTP status and the server's message. */
+    static String describe(KubernetesClientException e) {
+        if (e.getStatus() != null && e.getStatus().getMessage() != null) {
+            return "HTTP " + e.getCode() + ": " + e.getStatus().getMessage();
+        }
+        return e.getCode() > 0 ? "HTTP " + e.getCode() + ": " + e.getMessage() : String.valueOf(e.getMessage());
     }
 }

@@ -12,14 +12,11 @@ import io.flowport.core.ConfigurationException;
 import io.flowport.core.Flow;
 import io.flowport.core.LaunchException;
 import io.flowport.core.spi.Backend;
-import io.flowport.core.spi.BackendCleaner;
 import io.flowport.core.spi.BackendEnvironment;
 import io.flowport.core.spi.BackendLifecycle;
-import io.flowport.core.spi.Backoff;
 import io.flowport.core.spi.Labels;
 import io.flowport.core.spi.Launch;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -44,11 +41,14 @@ import java.util.Objects;
  * its command becomes the runner entry point ({@link io.flowport.core.RunnerSettings#DEFAULT_CONTAINER_COMMAND})
  * for a Java flow, or the flow's own command for a command flow (so images without a JVM run as they are); the
  * {@code FLOWPORT__*} variables are merged into its environment (the spec's other variables are kept, these
- * win). The Job and its pods carry the run's labels ({@link Labels}). The run is followed with watches; its pod
- * logs are streamed and reachable from the result. Cancelling deletes the Job (foreground propagation).
+ * win). The Job and its pods carry the run's labels ({@link Labels}). Runs are followed by two fabric8 informers
+ * per environment (Jobs and pods with Flowport's label); the flow container's log is followed and reachable
+ * from the result. Cancelling deletes the Job (foreground propagation). Finished Jobs are deleted by
+ * {@link #deleteFinished(Duration, Clock)} or by Kubernetes ({@code ttlSecondsAfterFinished}).
  *
- * <p>The cluster is the one of the default fabric8 configuration: {@code KUBECONFIG}, {@code ~/.kube/config} or
- * the pod's service account; credentials are never part of this object. Every setting can also come from an
+ * <p>The cluster is the one fabric8's configuration discovery finds ({@link #clusterConfigured()}):
+ * {@code KUBECONFIG}, {@code ~/.kube/config} or the pod's service account; credentials are never part of this
+ * object. Every setting can also come from an
  * environment variable {@code FLOWPORT_KUBERNETES_<SETTING>} (e.g. {@code FLOWPORT_KUBERNETES_NAMESPACE}); a
  * value set on the builder wins.
  *
@@ -169,32 +169,31 @@ public final class KubernetesJobEnvironment extends BackendEnvironment {
     }
 
     /**
-     * Whether a cluster configuration is at hand: {@code KUBECONFIG} or {@code ~/.kube/config} exists, the
-     * process runs in a pod with a service account, or a master URL is set ({@code KUBERNETES_MASTER}).
-     * Without one, fabric8 would try {@code https://kubernetes.default.svc} and fail only at the first call.
+     * Whether fabric8's own configuration discovery ({@link Config#autoConfigure(String)}) finds a cluster: a
+     * kubeconfig context ({@code KUBECONFIG} or {@code ~/.kube/config}), the token of the pod's service account,
+     * or a master URL ({@code KUBERNETES_MASTER}, {@code KUBERNETES_SERVICE_HOST}/{@code _PORT}, or fabric8's
+     * {@code kubernetes.*} system properties). Without one, fabric8 would try {@code https://kubernetes.default.svc}
+     * and fail only at the first call. A kubeconfig that cannot be read counts as configured: using it reports
+     * why. Reads files; does not call the cluster.
      */
     public static boolean clusterConfigured() {
-        return clusterConfigured(System.getenv());
+        try {
+            return clusterConfigured(Config.autoConfigure(null));
+        } catch (RuntimeException e) {
+            return true;
+        }
     }
 
-    static boolean clusterConfigured(Map<String, String> env) {
-        if (System.getProperty(Config.KUBERNETES_MASTER_SYSTEM_PROPERTY) != null
-                || env.get("KUBERNETES_MASTER") != null) {
-            return true;
-        }
-        String kubeconfig = System.getProperty(Config.KUBERNETES_KUBECONFIG_FILE, env.get("KUBECONFIG"));
-        if (kubeconfig != null && !kubeconfig.isBlank()) {
-            for (String f : kubeconfig.split(File.pathSeparator)) {
-                if (!f.isBlank() && Files.isRegularFile(Paths.get(f))) {
-                    return true;
-                }
-            }
-        }
-        if (Files.isRegularFile(Paths.get(System.getProperty("user.home"), ".kube", "config"))) {
-            return true;
-        }
-        return env.get("KUBERNETES_SERVICE_HOST") != null
-                && Files.isRegularFile(Paths.get(Config.KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH));
+    /** Whether a discovered configuration names a cluster, by fabric8's own signals. */
+    static boolean clusterConfigured(Config config) {
+        String master = config.getMasterUrl();
+        boolean defaultMaster = master == null
+                || stripSlash(master).equals(stripSlash(Config.DEFAULT_MASTER_URL));
+        return config.getCurrentContext() != null || config.getAutoOAuthToken() != null || !defaultMaster;
+    }
+
+    private static String stripSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     @Override
@@ -205,13 +204,13 @@ public final class KubernetesJobEnvironment extends BackendEnvironment {
                     + "flows:1.0'");
         }
         if (namespace != null) {
-            add(problems, Names.dnsLabel("namespace", namespace, 63));
+            add(problems, KubernetesNames.dnsLabel("namespace", namespace, 63));
         }
         if (serviceAccount != null) {
-            add(problems, Names.dnsSubdomain("serviceAccount", serviceAccount));
+            add(problems, KubernetesNames.dnsSubdomain("serviceAccount", serviceAccount));
         }
         for (int i = 0; i < imagePullSecrets.size(); i++) {
-            add(problems, Names.dnsSubdomain("imagePullSecrets[" + i + "]", imagePullSecrets.get(i)));
+            add(problems, KubernetesNames.dnsSubdomain("imagePullSecrets[" + i + "]", imagePullSecrets.get(i)));
         }
         problems.addAll(resources.problems("resources"));
         if (ttlSecondsAfterFinished != null && ttlSecondsAfterFinished < 0) {
@@ -244,18 +243,23 @@ public final class KubernetesJobEnvironment extends BackendEnvironment {
         JobTemplate template = JobTemplate.of(specSource(), parsed, options());
         KubernetesClient c = client;
         if (c == null) {
-            if (!clusterConfigured()) {
+            Config config;
+            try {
+                config = Config.autoConfigure(null);
+            } catch (RuntimeException e) {
+                throw new LaunchException("cannot read the Kubernetes configuration: " + e.getMessage(), e);
+            }
+            if (!clusterConfigured(config)) {
                 throw new LaunchException("no Kubernetes configuration found: set KUBECONFIG, create"
                         + " ~/.kube/config (e.g. with 'kubectl config'), or run in a pod with a service account");
             }
-            c = new KubernetesClientBuilder().build();
+            c = new KubernetesClientBuilder().withConfig(config).build();
         }
         String specNamespace = parsed.getMetadata() == null ? null : parsed.getMetadata().getNamespace();
         String ns = namespace != null ? namespace
                 : specNamespace != null ? specNamespace
                 : c.getNamespace() != null ? c.getNamespace() : "default";
-        return new KubernetesJobBackend(c, client == null, ns, template, uniqueJobName,
-                new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30)), Duration.ofSeconds(5));
+        return new KubernetesJobBackend(c, client == null, ns, template, uniqueJobName, Duration.ofSeconds(5));
     }
 
     @Override
@@ -265,23 +269,19 @@ public final class KubernetesJobEnvironment extends BackendEnvironment {
     }
 
     /**
-     * Deletes the finished Jobs Flowport created in this environment's namespace that finished more than
-     * {@code ttl} ago (PIN-3's TTL controller); running Jobs are never touched. Blocking.
+     * {@link #deleteFinished(Duration, Clock)} with the system clock: deletes the Jobs Flowport created in this
+     * environment's namespace that finished more than {@code ttl} ago (the TTL controller of the agent–environment
+     * model); running Jobs are never touched. Blocking.
      *
      * @return the Jobs deleted
      */
     public List<Launch> deleteFinishedJobs(Duration ttl) {
-        return deleteFinishedJobs(ttl, Labels.managed(), Clock.systemUTC());
-    }
-
-    /** Like {@link #deleteFinishedJobs(Duration)}, for the Jobs carrying {@code labels}, with a clock. */
-    public List<Launch> deleteFinishedJobs(Duration ttl, Map<String, String> labels, Clock clock) {
         Objects.requireNonNull(ttl, "ttl");
-        return BackendCleaner.deleteFinished(lifecycle().backend(), labels, ttl, clock);
+        return deleteFinished(ttl, Clock.systemUTC());
     }
 
-    /** The backend (creates the client on first use). */
-    public KubernetesJobBackend backend() {
+    /** The backend (created on first use, with the client). */
+    KubernetesJobBackend backend() {
         return (KubernetesJobBackend) lifecycle().backend();
     }
 

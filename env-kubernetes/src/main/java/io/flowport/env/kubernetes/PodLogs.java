@@ -1,27 +1,23 @@
 package io.flowport.env.kubernetes;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.http.AsyncBody;
-import io.fabric8.kubernetes.client.http.HttpClient;
-import io.fabric8.kubernetes.client.http.HttpRequest;
-import io.fabric8.kubernetes.client.http.HttpResponse;
-import io.fabric8.kubernetes.client.utils.URLUtils;
+import io.fabric8.kubernetes.client.dsl.ContainerResource;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
+import io.fabric8.kubernetes.client.dsl.Loggable;
 import io.flowport.core.RunLogs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.net.MalformedURLException;
-import java.net.URL;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,39 +25,54 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The pod logs of runs: streamed (the log endpoint in follow mode) from the moment the flow's container starts,
- * kept in memory (the last {@value #MAX_LINES} lines per pod), and read in one request when nothing was
- * streamed, e.g. for a run this process did not follow. Thread-safe.
+ * The pod logs of runs, through fabric8's log API: followed with {@code watchLog} from the moment the flow's
+ * container starts, and read with {@code getLog} ({@code tailingLines} for a tail) for a run this process did
+ * not follow or whose stream failed. Memory is bounded in bytes: each pod keeps the newest
+ * {@value #MAX_POD_BYTES} bytes, lines are cut at {@value #MAX_LINE_BYTES} bytes (see {@link LogBuffer}), and
+ * the logs of at most {@value #MAX_RETAINED_JOBS} finished Jobs are kept besides those still running.
+ * Thread-safe.
  */
 final class PodLogs implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PodLogs.class);
-    static final int MAX_LINES = 10_000;
-    private static final int MAX_JOBS = 1_000;
+    /** The most bytes of one pod's log kept in memory (the newest ones). */
+    static final int MAX_POD_BYTES = 1 << 20;
+    /** The most bytes of one line; the rest of a longer line is dropped, and the line says so. */
+    static final int MAX_LINE_BYTES = 64 << 10;
+    /** Finished Jobs whose streamed logs stay in memory (the oldest go first); running Jobs always stay. */
+    static final int MAX_RETAINED_JOBS = 64;
+    /** An error answer is one small JSON object; a log whose whole text is one is taken for an error. */
+    private static final int MAX_STATUS_BYTES = 16 << 10;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
     private final String namespace;
-    private final Map<String, JobLogs> byJob = new LinkedHashMap<>(16, 0.75f, false);
-    private final ExecutorService opener;
     private final long drainMillis;
+    /** Streamed logs by Job, oldest first; guarded by itself. */
+    private final Map<String, JobLogs> byJob = new LinkedHashMap<>();
+    private final ExecutorService opener;
     private volatile boolean closed;
 
     PodLogs(KubernetesClient client, String namespace, long drainMillis) {
         this.client = client;
         this.namespace = namespace;
         this.drainMillis = drainMillis;
-        this.opener = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "flowport-kubernetes-logs");
+        AtomicInteger seq = new AtomicInteger();
+        // opening a log watch blocks (fabric8 first looks at the pod), so it never runs on an informer's thread
+        this.opener = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "flowport-kubernetes-logs-" + namespace + "-" + seq.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
     }
 
-    /** Starts streaming the logs of a pod's container, once per pod. Returns at once. */
+    /** Starts following the log of a pod's container, once per pod. Returns at once. */
     void stream(String job, String pod, String container) {
         if (closed) {
             return;
@@ -72,91 +83,75 @@ final class PodLogs implements AutoCloseable {
             if (logs.pods.containsKey(pod)) {
                 return;
             }
-            stream = new PodStream(job, pod, container);
+            stream = new PodStream(pod, container);
             logs.pods.put(pod, stream);
-            while (byJob.size() > MAX_JOBS) {
-                String eldest = byJob.keySet().iterator().next();
-                byJob.remove(eldest).close();
+            evictFinished();
+        }
+        try {
+            opener.execute(() -> open(stream));
+        } catch (RejectedExecutionException e) {
+            stream.fail("the backend is closed");
+        }
+    }
+
+    /** Drops the logs of the oldest finished Jobs beyond {@link #MAX_RETAINED_JOBS}; holds the lock. */
+    private void evictFinished() {
+        int excess = byJob.size() - MAX_RETAINED_JOBS;
+        for (Iterator<JobLogs> it = byJob.values().iterator(); excess > 0 && it.hasNext(); ) {
+            JobLogs logs = it.next();
+            if (logs.finished) {
+                it.remove();
+                logs.close();
+                excess--;
             }
         }
-        opener.execute(() -> open(stream));
     }
 
     private void open(PodStream stream) {
         if (closed) {
-            stream.ended.complete(null);
+            stream.fail("the backend is closed");
             return;
         }
         try {
-            HttpClient http = client.getHttpClient();
-            HttpRequest request = http.newHttpRequestBuilder()
-                    .url(logUrl(stream.pod, stream.container, "&follow=true")).build();
-            http.consumeBytes(request, (buffers, body) -> {
-                buffers.forEach(stream.sink::write);
-                body.consume();
-            }).whenComplete((response, error) -> {
-                if (error != null) {
-                    stream.fail("cannot stream logs of pod " + stream.pod + ": " + error);
-                } else if (!isLog(response)) {
-                    response.body().cancel();
-                    stream.fail("cannot stream logs of pod " + stream.pod + ": HTTP " + response.code());
-                } else {
-                    stream.body = response.body();
-                    response.body().done().whenComplete((v, t) -> {
-                        stream.sink.flushPartial();
-                        stream.ended.complete(null);
-                    });
-                    response.body().consume();
-                    LOG.debug("streaming logs of pod {} container {}", stream.pod, stream.container);
-                }
-            });
-        } catch (RuntimeException | MalformedURLException e) {
+            LogWatch watch = container(stream.pod, stream.container).watchLog(stream.buffer);
+            stream.watch = watch;
+            watch.onClose().whenComplete((error, e) -> stream.end(error != null ? error : e));
+            if (closed) {
+                watch.close();
+            }
+            LOG.debug("following the log of pod {} container {}", stream.pod, stream.container);
+        } catch (RuntimeException e) {
             // KubernetesClientException, or IllegalStateException once the client is closed
-            stream.fail("cannot stream logs of pod " + stream.pod + ": " + e);
+            stream.fail("cannot follow the log of pod " + stream.pod + ": " + e);
         }
+    }
+
+    private ContainerResource container(String pod, String container) {
+        return client.pods().inNamespace(namespace).withName(pod).inContainer(container);
     }
 
     /**
-     * Whether a response carries a log: a success, and not JSON (the API server answers errors with a JSON
-     * Status, which must not end up among the lines).
+     * The HTTP status code of an error answer that fabric8's log watch wrote into the log: the API server
+     * answers a refused log request with a JSON {@code Status} object as the whole body, and {@code watchLog}
+     * copies bodies whatever their status code. Null when the text is a log.
      */
-    private static boolean isLog(HttpResponse<?> response) {
-        String type = response.header("Content-Type");
-        return response.isSuccessful() && (type == null || !type.contains("json"));
-    }
-
-    private URL logUrl(String pod, String container, String extra) throws MalformedURLException {
-        return new URL(URLUtils.join(client.getMasterUrl().toString(), "api", "v1", "namespaces", namespace, "pods",
-                pod, "log?container=" + container + extra));
-    }
-
-    /** The last lines of a pod's log, read in one request. */
-    private List<String> read(String pod, String container) {
-        HttpResponse<String> response;
+    static Integer errorStatus(String text) {
+        if (text == null) {
+            return null;
+        }
+        String s = text.strip();
+        if (s.length() > MAX_STATUS_BYTES || !s.startsWith("{") || !s.endsWith("}")) {
+            return null;
+        }
         try {
-            HttpClient http = client.getHttpClient();
-            response = http.sendAsync(http.newHttpRequestBuilder()
-                    .url(logUrl(pod, container, "&tailLines=" + MAX_LINES)).build(), String.class)
-                    .get(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KubernetesClientException("interrupted while reading the logs of pod " + pod);
-        } catch (java.util.concurrent.ExecutionException | TimeoutException | MalformedURLException e) {
-            throw new KubernetesClientException("cannot read the logs of pod " + pod + ": " + e, e);
+            JsonNode node = JSON.readTree(s);
+            if ("Status".equals(node.path("kind").asText()) && node.path("code").isInt()) {
+                return node.path("code").asInt();
+            }
+        } catch (IOException e) {
+            // not JSON: a log
         }
-        if (!isLog(response)) {
-            throw new KubernetesClientException("cannot read the logs of pod " + pod + ": HTTP " + response.code(),
-                    response.code(), null);
-        }
-        String text = response.body();
-        if (text == null || text.isEmpty()) {
-            return List.of();
-        }
-        List<String> lines = new ArrayList<>(List.of(text.split("\r?\n", -1)));
-        if (lines.get(lines.size() - 1).isEmpty()) {
-            lines.remove(lines.size() - 1);
-        }
-        return lines;
+        return null;
     }
 
     /** Records that a Job's run finished: its streams end soon, so reading its logs waits for them a while. */
@@ -169,7 +164,7 @@ final class PodLogs implements AutoCloseable {
         }
     }
 
-    /** Stops streaming and forgets the logs of a Job (it was deleted). */
+    /** Stops following and forgets the logs of a Job (it was deleted). */
     void forget(String job) {
         JobLogs logs;
         synchronized (byJob) {
@@ -180,9 +175,33 @@ final class PodLogs implements AutoCloseable {
         }
     }
 
-    /** The logs of a Job's run: what was streamed, or else what the API server still has. */
-    RunLogs logs(String job, String runLabelKey, String runLabelValue) {
-        return new JobRunLogs(job, runLabelKey, runLabelValue);
+    /**
+     * The logs of a Job's run: what was followed, or else what the API server still has.
+     *
+     * @param container     the flow's container
+     * @param runLabelKey   the label selecting the run's pods
+     * @param runLabelValue its value
+     */
+    RunLogs logs(String job, String container, String runLabelKey, String runLabelValue) {
+        JobLogs followed;
+        synchronized (byJob) {
+            followed = byJob.get(job);
+        }
+        return new JobRunLogs(job, container, runLabelKey, runLabelValue, followed);
+    }
+
+    /** How many Jobs have followed logs in memory (for tests of the bound). */
+    int retainedJobs() {
+        synchronized (byJob) {
+            return byJob.size();
+        }
+    }
+
+    /** Whether the followed logs of a Job are in memory (for tests of the bound). */
+    boolean retains(String job) {
+        synchronized (byJob) {
+            return byJob.containsKey(job);
+        }
     }
 
     @Override
@@ -197,8 +216,23 @@ final class PodLogs implements AutoCloseable {
         opener.shutdownNow();
     }
 
+    /** Reads a pod's log in one request, through a bounded buffer; {@code tailLines} null for all of it. */
+    private List<String> read(String pod, String container, Integer tailLines) {
+        ContainerResource c = container(pod, container);
+        Loggable log = tailLines == null ? c : c.tailingLines(tailLines);
+        LogBuffer buffer = new LogBuffer(MAX_POD_BYTES, MAX_LINE_BYTES);
+        // getLog checks the answer's status code (unlike watchLog): a refusal throws, it never becomes lines
+        try (InputStream in = log.getLogInputStream()) {
+            in.transferTo(buffer);
+        } catch (IOException e) {
+            throw new KubernetesClientException("reading the log of pod " + pod + " failed: " + e, e);
+        }
+        return buffer.lines();
+    }
+
     /** The streams of one Job's pods, in the order the pods started. */
     private static final class JobLogs {
+        /** Guarded by the outer map's lock. */
         final Map<String, PodStream> pods = new LinkedHashMap<>();
         volatile boolean finished;
 
@@ -207,21 +241,18 @@ final class PodLogs implements AutoCloseable {
         }
     }
 
-    /** One pod's log stream. */
+    /** One pod's followed log. */
     private static final class PodStream {
-        final String job;
         final String pod;
         final String container;
-        final LineSink sink;
+        final LogBuffer buffer = new LogBuffer(MAX_POD_BYTES, MAX_LINE_BYTES);
         final CompletableFuture<Void> ended = new CompletableFuture<>();
-        volatile AsyncBody body;
+        volatile LogWatch watch;
         volatile boolean failed;
 
-        PodStream(String job, String pod, String container) {
-            this.job = job;
+        PodStream(String pod, String container) {
             this.pod = pod;
             this.container = container;
-            this.sink = new LineSink(pod);
         }
 
         void fail(String why) {
@@ -230,92 +261,47 @@ final class PodLogs implements AutoCloseable {
             ended.complete(null);
         }
 
-        void close() {
-            AsyncBody b = body;
-            if (b != null) {
-                b.cancel();
+        /** The watch ended: the container exited, the connection broke, or the answer was an error. */
+        void end(Throwable error) {
+            if (error != null) {
+                fail("the log of pod " + pod + " broke off: " + error);
+                return;
             }
-            sink.flushPartial();
+            Integer status = errorStatus(buffer.textIfComplete());
+            if (status != null) {
+                buffer.clear();
+                fail("the log of pod " + pod + " was refused with HTTP " + status);
+                return;
+            }
             ended.complete(null);
         }
-    }
 
-    /** Splits the streamed bytes into lines, keeping the last {@link #MAX_LINES}. */
-    static final class LineSink extends OutputStream {
-        private final String pod;
-        private final Deque<String> lines = new ArrayDeque<>();
-        private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
-        private long dropped;
-
-        LineSink(String pod) {
-            this.pod = pod;
-        }
-
-        @Override
-        public synchronized void write(int b) {
-            if (b == '\n') {
-                endLine();
-            } else {
-                partial.write(b);
+        void close() {
+            LogWatch w = watch;
+            if (w != null) {
+                w.close();
             }
-        }
-
-        synchronized void write(ByteBuffer buffer) {
-            while (buffer.hasRemaining()) {
-                write(buffer.get());
-            }
-        }
-
-        @Override
-        public synchronized void write(byte[] b, int off, int len) {
-            for (int i = off; i < off + len; i++) {
-                write(b[i]);
-            }
-        }
-
-        synchronized void flushPartial() {
-            if (partial.size() > 0) {
-                endLine();
-            }
-        }
-
-        private void endLine() {
-            String line = partial.toString(StandardCharsets.UTF_8);
-            partial.reset();
-            if (line.endsWith("\r")) {
-                line = line.substring(0, line.length() - 1);
-            }
-            LOG.debug("[{}] {}", pod, line);
-            lines.addLast(line);
-            if (lines.size() > MAX_LINES) {
-                lines.removeFirst();
-                dropped++;
-            }
-        }
-
-        synchronized List<String> lines() {
-            List<String> out = new ArrayList<>(lines.size() + 1);
-            if (dropped > 0) {
-                out.add("(" + dropped + " earlier lines dropped)");
-            }
-            out.addAll(lines);
-            return out;
+            ended.complete(null);
         }
     }
 
     /** The logs of one run, read when asked. */
     private final class JobRunLogs implements RunLogs {
         private final String job;
+        private final String container;
         private final String runLabelKey;
         private final String runLabelValue;
+        /** The followed logs when this object was made; they stay reachable from it after eviction. */
+        private final JobLogs followed;
         private volatile List<String> complete;
-        private volatile List<String> lastFetched;
         private volatile String location;
 
-        JobRunLogs(String job, String runLabelKey, String runLabelValue) {
+        JobRunLogs(String job, String container, String runLabelKey, String runLabelValue, JobLogs followed) {
             this.job = job;
+            this.container = container;
             this.runLabelKey = runLabelKey;
             this.runLabelValue = runLabelValue;
+            this.followed = followed;
             this.location = "pods of Job " + job + " in namespace " + namespace;
         }
 
@@ -325,31 +311,42 @@ final class PodLogs implements AutoCloseable {
             if (done != null) {
                 return done;
             }
-            List<PodStream> streams;
-            boolean finished;
-            synchronized (byJob) {
-                JobLogs logs = byJob.get(job);
-                streams = logs == null ? List.of() : new ArrayList<>(logs.pods.values());
-                finished = logs != null && logs.finished;
-            }
-            if (!streams.isEmpty() && streams.stream().noneMatch(s -> s.failed)) {
-                // a live run gives the lines so far; a finished one waits a little for its streams to drain
-                boolean ended = finished ? awaitEnd(streams) : streams.stream().allMatch(s -> s.ended.isDone());
-                List<String> lines = join(streams);
-                location = describe(streams.stream().map(s -> s.pod).toList(), streams.get(0).container);
-                if (ended) {
+            List<PodStream> streams = streams();
+            if (usable(streams)) {
+                boolean ended = awaitEnd(streams);
+                List<String> lines = join(streams, s -> s.buffer.lines());
+                if (ended && usable(streams)) {
                     complete = lines;
                 }
                 return lines;
             }
             try {
-                List<String> fetched = fetch();
-                lastFetched = fetched;
-                return fetched;
+                return fetch(null);
             } catch (KubernetesClientException e) {
-                LOG.debug("cannot fetch the logs of Job {}: {}", job, e.getMessage());
-                List<String> previous = lastFetched;
-                return previous != null ? previous : streams.isEmpty() ? List.of() : join(streams);
+                LOG.debug("cannot read the logs of Job {}: {}", job, KubernetesJobBackend.describe(e));
+                return streams.isEmpty() ? List.of() : join(streams, s -> s.buffer.lines());
+            }
+        }
+
+        @Override
+        public List<String> tail(int maxLines) {
+            if (maxLines < 0) {
+                throw new IllegalArgumentException("maxLines must be >= 0, was " + maxLines);
+            }
+            List<String> done = complete;
+            if (done != null) {
+                return last(done, maxLines);
+            }
+            List<PodStream> streams = streams();
+            if (usable(streams)) {
+                awaitEnd(streams);
+                return last(join(streams, s -> s.buffer.tail(maxLines)), maxLines);
+            }
+            try {
+                return last(fetch(maxLines), maxLines);
+            } catch (KubernetesClientException e) {
+                LOG.debug("cannot read the log tail of Job {}: {}", job, KubernetesJobBackend.describe(e));
+                return List.of();
             }
         }
 
@@ -358,9 +355,35 @@ final class PodLogs implements AutoCloseable {
             return location;
         }
 
+        private List<PodStream> streams() {
+            JobLogs logs = followed;
+            synchronized (byJob) {
+                if (logs == null) {
+                    logs = byJob.get(job); // followed since this object was made
+                }
+                return logs == null ? List.of() : new ArrayList<>(logs.pods.values());
+            }
+        }
+
+        private boolean usable(List<PodStream> streams) {
+            return !streams.isEmpty() && streams.stream().noneMatch(s -> s.failed);
+        }
+
+        /**
+         * For a finished run, waits a little for its streams to deliver their last bytes; a live run gives the
+         * lines so far. Returns whether every stream has ended.
+         */
         private boolean awaitEnd(List<PodStream> streams) {
             CompletableFuture<?> all = CompletableFuture.allOf(streams.stream().map(s -> s.ended)
                     .toArray(CompletableFuture[]::new));
+            boolean finished;
+            synchronized (byJob) {
+                finished = followed != null ? followed.finished
+                        : byJob.containsKey(job) && byJob.get(job).finished;
+            }
+            if (!finished) {
+                return all.isDone();
+            }
             try {
                 all.get(drainMillis, TimeUnit.MILLISECONDS);
                 return true;
@@ -374,51 +397,54 @@ final class PodLogs implements AutoCloseable {
             }
         }
 
-        private List<String> join(List<PodStream> streams) {
+        private List<String> join(List<PodStream> streams, java.util.function.Function<PodStream, List<String>> of) {
+            location = describe(streams.stream().map(s -> s.pod).toList());
             if (streams.size() == 1) {
-                return streams.get(0).sink.lines();
+                return of.apply(streams.get(0));
             }
             List<String> out = new ArrayList<>();
             for (PodStream s : streams) {
                 out.add("--- pod " + s.pod + " ---");
-                out.addAll(s.sink.lines());
+                out.addAll(of.apply(s));
             }
             return out;
         }
 
-        private List<String> fetch() {
-            List<Pod> pods = new ArrayList<>(client.pods().inNamespace(namespace).withLabel(runLabelKey, runLabelValue)
-                    .list().getItems());
+        /** Reads the logs of the run's pods from the API server: all of them, or the last {@code tail} lines. */
+        private List<String> fetch(Integer tail) {
+            List<Pod> pods = new ArrayList<>(client.pods().inNamespace(namespace)
+                    .withLabel(runLabelKey, runLabelValue).list().getItems());
+            pods.removeIf(p -> !JobStatuses.hasStarted(p, container));
             pods.sort(Comparator.comparing((Pod p) -> Optional.ofNullable(
-                    JobStatuses.instant(p.getMetadata().getCreationTimestamp())).orElse(java.time.Instant.EPOCH))
+                    JobStatuses.instant(p.getMetadata().getCreationTimestamp())).orElse(Instant.EPOCH))
                     .thenComparing(p -> p.getMetadata().getName()));
-            List<String> out = new ArrayList<>();
-            List<String> names = new ArrayList<>();
-            String container = null;
-            for (Pod p : pods) {
-                String c = p.getSpec() == null || p.getSpec().getContainers() == null
-                        || p.getSpec().getContainers().isEmpty() ? null : p.getSpec().getContainers().get(0).getName();
-                container = c;
-                if (c == null || !JobStatuses.hasStarted(p, c)) {
-                    continue;
-                }
-                List<String> lines = read(p.getMetadata().getName(), c);
-                names.add(p.getMetadata().getName());
-                if (pods.size() > 1) {
-                    out.add("--- pod " + p.getMetadata().getName() + " ---");
-                }
-                out.addAll(lines);
+            if (pods.isEmpty()) {
+                return List.of();
             }
-            if (!names.isEmpty()) {
-                location = describe(names, container);
+            location = describe(pods.stream().map(p -> p.getMetadata().getName()).toList());
+            List<String> out = new ArrayList<>();
+            // newest pod first, so that a tail reads no more pods than it needs
+            for (int i = pods.size() - 1; i >= 0; i--) {
+                String name = pods.get(i).getMetadata().getName();
+                List<String> lines = new ArrayList<>(read(name, container, tail));
+                if (pods.size() > 1) {
+                    lines.add(0, "--- pod " + name + " ---");
+                }
+                out.addAll(0, lines);
+                if (tail != null && out.size() >= tail) {
+                    break;
+                }
             }
             return out;
         }
 
-        private String describe(List<String> pods, String container) {
+        private String describe(List<String> pods) {
             return (pods.size() == 1 ? "pod " + pods.get(0) : "pods " + String.join(", ", pods))
-                    + (container == null ? "" : " (container " + container + ")") + " of Job " + job
-                    + " in namespace " + namespace;
+                    + " (container " + container + ") of Job " + job + " in namespace " + namespace;
+        }
+
+        private List<String> last(List<String> lines, int n) {
+            return lines.size() <= n ? lines : List.copyOf(lines.subList(lines.size() - n, lines.size()));
         }
     }
 }

@@ -8,9 +8,6 @@ import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.flowport.core.CancellationToken;
 import io.flowport.core.CommandSpec;
 import io.flowport.core.Flow;
@@ -25,7 +22,11 @@ import io.flowport.core.spi.Backoff;
 import io.flowport.core.spi.Labels;
 import io.flowport.core.spi.Launch;
 import io.flowport.core.spi.LaunchRequest;
+import io.flowport.core.spi.Names;
+import io.flowport.env.kubernetes.testing.FakeKubelet;
+import io.flowport.env.kubernetes.testing.KubernetesTestServer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -36,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -48,24 +50,34 @@ import static org.awaitility.Awaitility.await;
  * Job ends maps to a state, start problems, cancellation, idempotent launch, cleanup by label, logs and errors.
  * {@link FakeKubelet} plays the Job controller and the kubelet.
  */
-@EnableKubernetesMockClient(crud = true, https = false)
 class KubernetesJobEnvironmentTest {
 
     static final String NS = "flows";
     static final String IMAGE = "registry.example.com/flows:1.0";
+    static final String JOBS = "/apis/batch/v1/namespaces/" + NS + "/jobs";
 
-    KubernetesMockServer server;
-    KubernetesClient client;
+    private KubernetesTestServer server;
+    private KubernetesClient client;
+    private FakeKubelet kubelet;
 
     private final List<KubernetesJobEnvironment> environments = new ArrayList<>();
+
+    @BeforeEach
+    void startServer() {
+        server = KubernetesTestServer.start();
+        client = server.client();
+        kubelet = new FakeKubelet(server, NS).start();
+    }
 
     @AfterEach
     void closeEnvironments() {
         environments.forEach(KubernetesJobEnvironment::close);
+        kubelet.close();
+        server.close();
     }
 
     private FakeKubelet kubelet() {
-        return new FakeKubelet(client, NS, server);
+        return kubelet;
     }
 
     private static BackendLifecycle.Settings fast(Duration startTimeout) {
@@ -128,10 +140,10 @@ class KubernetesJobEnvironmentTest {
                 .containsEntry(RunnerSettings.PARAMETERS, "{\"day\":\"2026-01-01\"}");
         assertThat(env(c).get(RunnerSettings.ENVIRONMENT)).contains("\"type\":\"kubernetes-job\"");
 
-        String pod = FakeKubelet.podName(job.getMetadata().getName());
-        kubelet().log(job.getMetadata().getName(), "extracting\nflowport.result ok\n");
-        kubelet().run(job);
-        kubelet().exit(job, 0, null);
+        String pod = kubelet().podOf(job);
+        kubelet().log(pod).append("extracting\nflowport.result ok\n");
+        kubelet().running(pod);
+        kubelet().exit(pod, 0, null);
         kubelet().complete(job);
 
         FlowRunResult r = result(result);
@@ -222,8 +234,9 @@ class KubernetesJobEnvironmentTest {
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().run(job);
-        kubelet().exit(job, 3, null);
+        String pod = kubelet().podOf(job);
+        kubelet().running(pod);
+        kubelet().exit(pod, 3, null);
         kubelet().fail(job, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
 
         FlowRunResult r = result(result);
@@ -234,13 +247,36 @@ class KubernetesJobEnvironmentTest {
     }
 
     @Test
+    void theRunnersReportIsReadFromTheTailOfAFailedRunsLog() throws Exception {
+        KubernetesJobEnvironment env = env(builder());
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
+        Job job = kubelet().awaitJob(run.id());
+        String pod = kubelet().podOf(job);
+        kubelet().running(pod);
+        StringBuilder log = new StringBuilder();
+        for (int i = 0; i < 500; i++) {
+            log.append("working ").append(i).append('\n');
+        }
+        kubelet().log(pod).append(log.toString());
+        kubelet().exit(pod, 1, null);
+        kubelet().fail(job, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+
+        FlowRunResult r = result(result);
+        assertThat(r.state().type()).isEqualTo(StateType.FAILED);
+        assertThat(r.logs().tail(2)).containsExactly("working 498", "working 499");
+        assertThat(r.logs().lines()).hasSize(500);
+    }
+
+    @Test
     void aJobPastItsDeadlineFailsWithTheReason() throws Exception {
         KubernetesJobEnvironment env = env(builder());
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().run(job);
-        kubelet().exit(job, 137, "Error");
+        String pod = kubelet().podOf(job);
+        kubelet().running(pod);
+        kubelet().exit(pod, 137, "Error");
         kubelet().fail(job, "DeadlineExceeded", "Job was active longer than specified deadline");
 
         FlowRunResult r = result(result);
@@ -254,7 +290,7 @@ class KubernetesJobEnvironmentTest {
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().startError(job, "exec: \"sh\": executable file not found in $PATH");
+        kubelet().startError(kubelet().podOf(job), "exec: \"sh\": executable file not found in $PATH");
         kubelet().fail(job, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
 
         FlowRunResult r = result(result);
@@ -269,8 +305,8 @@ class KubernetesJobEnvironmentTest {
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        String pod = FakeKubelet.podName(job.getMetadata().getName());
-        server.expect().get()
+        String pod = kubelet().podOf(job);
+        server.mock().expect().get()
                 .withPath("/api/v1/namespaces/" + NS + "/events?fieldSelector=involvedObject.name%3D" + pod)
                 .andReturn(200, new EventListBuilder()
                         .addToItems(new EventBuilder().withNewMetadata().withName(pod + ".1").endMetadata()
@@ -280,7 +316,7 @@ class KubernetesJobEnvironmentTest {
                                 .withMessage("Failed to pull image \"" + IMAGE + "\": not found").build())
                         .build())
                 .always();
-        kubelet().waiting(job, "ImagePullBackOff", "Back-off pulling image \"" + IMAGE + "\"");
+        kubelet().waiting(pod, "ImagePullBackOff", "Back-off pulling image \"" + IMAGE + "\"");
 
         FlowRunResult r = result(result);
         assertThat(r.state().type()).isEqualTo(StateType.CRASHED);
@@ -296,7 +332,7 @@ class KubernetesJobEnvironmentTest {
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().unschedulable(job, "0/3 nodes are available: 3 Insufficient cpu.");
+        kubelet().unschedulable(kubelet().podOf(job), "0/3 nodes are available: 3 Insufficient cpu.");
 
         FlowRunResult r = result(result);
         assertThat(r.state().type()).isEqualTo(StateType.CRASHED);
@@ -312,17 +348,18 @@ class KubernetesJobEnvironmentTest {
         FlowRun run = FlowRun.builder().cancellation(token).build();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().run(job);
+        kubelet().running(kubelet().podOf(job));
         token.cancel("the user asked");
 
         FlowRunResult r = result(result);
         assertThat(r.state().type()).isEqualTo(StateType.CANCELLED);
         assertThat(r.state().message()).contains("the user asked");
         assertThat(kubelet().job(job.getMetadata().getName())).isNull();
-        List<RecordedRequest> deletes = requests("DELETE");
-        assertThat(deletes).hasSize(1);
-        assertThat(deletes.get(0).getPath()).endsWith("/jobs/" + job.getMetadata().getName());
-        assertThat(deletes.get(0).getUtf8Body()).contains("\"propagationPolicy\":\"Foreground\"");
+        List<KubernetesTestServer.Request> deletes = requests("DELETE");
+        assertThat(deletes).singleElement().satisfies(d -> {
+            assertThat(d.path()).isEqualTo(JOBS + "/" + job.getMetadata().getName());
+            assertThat(d.body()).contains("\"propagationPolicy\":\"Foreground\"");
+        });
 
         Launch launch = new Launch(job.getMetadata().getName(), run.id(), Map.of(), Instant.now());
         env.backend().stop(launch, "again"); // idempotent: the Job is gone
@@ -334,7 +371,7 @@ class KubernetesJobEnvironmentTest {
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().run(job);
+        kubelet().running(kubelet().podOf(job));
         client.batch().v1().jobs().inNamespace(NS).withName(job.getMetadata().getName()).delete();
 
         FlowRunResult r = result(result);
@@ -380,6 +417,7 @@ class KubernetesJobEnvironmentTest {
         Job a2 = backend.render(request("run-1", flow));
         assertThat(a.getMetadata().getName()).hasSizeLessThanOrEqualTo(52)
                 .matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?").startsWith("flowport-a-very-long-flow-name");
+        assertThat(a.getMetadata().getName()).endsWith("-" + Names.sha256Hex("run-1").substring(0, 10));
         assertThat(b.getMetadata().getName()).isNotEqualTo(a.getMetadata().getName());
         assertThat(a2.getMetadata().getName()).isEqualTo(a.getMetadata().getName());
         assertThat(a.getMetadata().getLabels().get(Labels.FLOW_NAME)).hasSizeLessThanOrEqualTo(63);
@@ -392,9 +430,9 @@ class KubernetesJobEnvironmentTest {
         Launch done = backend.launch(backend.prepare(commandFlow()), request("run-done", "greet"));
         Launch running = backend.launch(backend.prepare(commandFlow()), request("run-running", "greet"));
         Launch otherFlow = backend.launch(backend.prepare(commandFlow()), request("run-other", "other"));
-        kubelet().exit(kubelet().job(done.id()), 0, null);
+        kubelet().exit(kubelet().podOf(kubelet().job(done.id())), 0, null);
         kubelet().complete(kubelet().job(done.id()));
-        kubelet().run(kubelet().job(running.id()));
+        kubelet().running(kubelet().podOf(kubelet().job(running.id())));
         kubelet().complete(kubelet().job(otherFlow.id()));
         // a finished Job Flowport did not create
         client.batch().v1().jobs().inNamespace(NS).resource(new JobBuilder().withNewMetadata().withName("not-ours")
@@ -409,50 +447,94 @@ class KubernetesJobEnvironmentTest {
         assertThat(env.deleteFinishedJobs(Duration.ofHours(1))).as("nothing is an hour old yet").isEmpty();
 
         Clock later = Clock.fixed(Instant.now().plus(Duration.ofHours(2)), ZoneOffset.UTC);
-        assertThat(env.deleteFinishedJobs(Duration.ofHours(1), Map.of(Labels.FLOW_NAME, "greet"), later))
-                .extracting(Launch::id).containsExactly(done.id());
+        assertThat(env.deleteFinished(Duration.ofHours(1), later)).extracting(Launch::id)
+                .containsExactlyInAnyOrder(done.id(), otherFlow.id());
         assertThat(kubelet().job(done.id())).isNull();
+        assertThat(kubelet().job(otherFlow.id())).isNull();
         assertThat(kubelet().job(running.id())).isNotNull();
-        assertThat(kubelet().job(otherFlow.id())).isNotNull();
         assertThat(kubelet().job("not-ours")).isNotNull();
-        List<RecordedRequest> deletes = requests("DELETE");
-        assertThat(deletes).singleElement().satisfies(d ->
-                assertThat(d.getUtf8Body()).contains("\"propagationPolicy\":\"Background\""));
+        assertThat(requests("DELETE")).hasSize(2).allSatisfy(d ->
+                assertThat(d.body()).contains("\"propagationPolicy\":\"Background\""));
     }
 
     @Test
-    void logsOfARunFollowedElsewhereAreReadFromTheApi() {
+    void logsOfARunFollowedElsewhereAreReadFromTheApiWithGetLogAndTheTailWithTailingLines() {
         KubernetesJobBackend backend = env(builder()).backend();
         Launch launch = backend.launch(backend.prepare(commandFlow()), request("run-logs", "greet"));
-        Job job = kubelet().job(launch.id());
-        kubelet().log(launch.id(), "hi\nbye\n");
-        kubelet().exit(job, 0, null);
-        String pod = FakeKubelet.podName(launch.id());
+        String pod = kubelet().podOf(kubelet().job(launch.id()));
+        kubelet().running(pod);
+        kubelet().log(pod).append("hi\nmiddle\nbye\n");
+        kubelet().exit(pod, 0, null);
 
         var logs = backend.logs(launch);
-        assertThat(logs.lines()).containsExactly("hi", "bye");
+        assertThat(logs.lines()).containsExactly("hi", "middle", "bye");
         assertThat(logs.location()).isEqualTo("pod " + pod + " (container flow) of Job " + launch.id()
                 + " in namespace " + NS);
+        assertThat(logs.tail(2)).containsExactly("middle", "bye");
+        List<KubernetesTestServer.Request> reads = logRequests(pod);
+        assertThat(reads).as("nothing followed: a run this process did not follow").noneMatch(r ->
+                "true".equals(r.query().get("follow")));
+        assertThat(reads).extracting(r -> r.query().get("tailLines")).containsExactly(null, "2");
     }
 
     @Test
     void anErrorFromTheLogEndpointIsNotTakenForLogLines() {
         KubernetesJobBackend backend = env(builder()).backend();
         Launch launch = backend.launch(backend.prepare(commandFlow()), request("run-nolog", "greet"));
-        String pod = FakeKubelet.podName(launch.id());
-        server.expect().get()
-                .withPath("/api/v1/namespaces/" + NS + "/pods/" + pod + "/log?container=flow&tailLines="
-                        + PodLogs.MAX_LINES)
-                .andReturn(400, new StatusBuilder().withCode(400)
-                        .withMessage("container \"flow\" in pod \"" + pod + "\" is terminated").build())
-                .always();
-        kubelet().exit(kubelet().job(launch.id()), 1, null);
+        String pod = kubelet().podOf(kubelet().job(launch.id()));
+        kubelet().exit(pod, 1, null);
+        kubelet().log(pod).refuse(400, "BadRequest", "container \"flow\" in pod \"" + pod + "\" is terminated");
         assertThat(backend.logs(launch).lines()).isEmpty();
+        assertThat(backend.logs(launch).tail(10)).isEmpty();
+        assertThat(logRequests(pod)).isNotEmpty();
+    }
+
+    @Test
+    void aFollowedLogAnsweredWithAnErrorIsNotTakenForLogLines() throws Exception {
+        KubernetesJobEnvironment env = env(builder());
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
+        Job job = kubelet().awaitJob(run.id());
+        String pod = kubelet().podOf(job);
+        // the API server could not reach the kubelet: a JSON Status instead of a log, which watchLog copies
+        kubelet().log(pod).refuse(500, "InternalError",
+                "Get \"https://10.1.32.200:10250/containerLogs/flows/" + pod + "/flow?follow=true\": EOF");
+        kubelet().running(pod);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> logRequests(pod).stream()
+                .anyMatch(r -> "true".equals(r.query().get("follow"))));
+        kubelet().exit(pod, 0, null);
+        kubelet().complete(job);
+
+        FlowRunResult r = result(result);
+        assertThat(r.state().type()).isEqualTo(StateType.SUCCESS);
+        assertThat(r.logs().lines()).isEmpty();
+    }
+
+    @Test
+    void aLineWithoutANewlineIsCutAndSaysSo() throws Exception {
+        KubernetesJobEnvironment env = env(builder());
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
+        Job job = kubelet().awaitJob(run.id());
+        String pod = kubelet().podOf(job);
+        kubelet().running(pod);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> kubelet().log(pod).followers() == 1);
+        kubelet().log(pod).append("first\n").append("x".repeat(PodLogs.MAX_LINE_BYTES + 1000));
+        kubelet().exit(pod, 0, null);
+        kubelet().complete(job);
+
+        List<String> lines = result(result).logs().lines();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).isEqualTo("first");
+        assertThat(lines.get(1)).startsWith("x".repeat(PodLogs.MAX_LINE_BYTES))
+                .endsWith(" [line cut at " + PodLogs.MAX_LINE_BYTES + " bytes; 1000 more bytes dropped]")
+                .hasSize(PodLogs.MAX_LINE_BYTES + (" [line cut at " + PodLogs.MAX_LINE_BYTES
+                        + " bytes; 1000 more bytes dropped]").length());
     }
 
     @Test
     void aForbiddenCreateFailsTheRunWithTheRbacFix() throws Exception {
-        server.expect().post().withPath("/apis/batch/v1/namespaces/" + NS + "/jobs")
+        server.mock().expect().post().withPath(JOBS)
                 .andReturn(403, new StatusBuilder().withCode(403).withReason("Forbidden")
                         .withMessage("jobs.batch is forbidden: User \"dev\" cannot create resource \"jobs\"")
                         .build())
@@ -466,17 +548,17 @@ class KubernetesJobEnvironmentTest {
 
     @Test
     void aThrottledCreateIsRetriedWithoutASecondJob() throws Exception {
-        server.expect().post().withPath("/apis/batch/v1/namespaces/" + NS + "/jobs")
+        server.mock().expect().post().withPath(JOBS)
                 .andReturn(429, new StatusBuilder().withCode(429).withMessage("slow down").build())
                 .times(2);
         KubernetesJobEnvironment env = env(builder());
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().run(job);
+        kubelet().running(kubelet().podOf(job));
         kubelet().complete(job);
         assertThat(result(result).state().type()).isEqualTo(StateType.SUCCESS);
-        assertThat(requests("POST").stream().filter(p -> p.getPath().endsWith("/jobs")).count()).isEqualTo(3);
+        assertThat(server.count("POST", JOBS)).isEqualTo(3);
         assertThat(client.batch().v1().jobs().inNamespace(NS).list().getItems()).hasSize(1);
     }
 
@@ -511,31 +593,106 @@ class KubernetesJobEnvironmentTest {
         assertThat(Serialization.toJson(back)).isEqualTo(json);
     }
 
-    /** The requests the mock server received with this method, in order. */
-    private List<RecordedRequest> requests(String method) throws InterruptedException {
-        List<RecordedRequest> out = new ArrayList<>();
-        RecordedRequest r;
-        while ((r = server.takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
-            if (method.equals(r.getMethod())) {
-                out.add(r);
-            }
-        }
-        return out;
+    /** The requests the server received with this method, in order. */
+    private List<KubernetesTestServer.Request> requests(String method) {
+        return server.requests().stream().filter(r -> r.method().equals(method)).toList();
+    }
+
+    /** The reads of a pod's log the server received, in order. */
+    private List<KubernetesTestServer.Request> logRequests(String pod) {
+        String path = "/api/v1/namespaces/" + NS + "/pods/" + pod + "/log";
+        return server.requests().stream().filter(r -> r.method().equals("GET") && r.path().equals(path)).toList();
     }
 
     @Test
-    void theLogStreamStartsWhileTheRunGoes() throws Exception {
+    void theLogIsFollowedWhileTheRunGoes() throws Exception {
         KubernetesJobEnvironment env = env(builder());
         FlowRun run = FlowRun.create();
         CompletableFuture<FlowRunResult> result = env.submit(commandFlow(), run);
         Job job = kubelet().awaitJob(run.id());
-        kubelet().log(job.getMetadata().getName(), "working\n");
-        kubelet().run(job);
+        String pod = kubelet().podOf(job);
+        kubelet().running(pod);
+        kubelet().log(pod).append("working\n");
         Launch launch = new Launch(job.getMetadata().getName(), run.id(), job.getMetadata().getLabels(),
                 Instant.now());
         await().atMost(10, TimeUnit.SECONDS).until(() -> env.backend().logs(launch).lines().contains("working"));
+        // written after the stream was opened: only a followed log can have it without another read
+        kubelet().log(pod).append("still working\n");
+        await().atMost(10, TimeUnit.SECONDS).until(() -> env.backend().logs(launch).lines().contains("still working"));
         assertThat(result).isNotDone();
+        assertThat(kubelet().log(pod).followers()).as("one open stream").isEqualTo(1);
+        assertThat(logRequests(pod)).as("the log was followed, never read at once")
+                .singleElement().satisfies(r -> assertThat(r.query()).containsEntry("follow", "true")
+                        .containsEntry("container", "flow"));
+
+        kubelet().log(pod).append("done\n");
+        kubelet().exit(pod, 0, null);
         kubelet().complete(job);
-        assertThat(result(result).logs().lines()).containsExactly("working");
+        assertThat(result(result).logs().lines()).containsExactly("working", "still working", "done");
+        assertThat(logRequests(pod)).hasSize(1);
+    }
+
+    @Test
+    void onStartThatThrowsCreatesNothingAndOnExitStillRuns() {
+        List<String> events = new CopyOnWriteArrayList<>();
+        KubernetesJobEnvironment env = env(builder()
+                .onStart(info -> {
+                    throw new IllegalStateException("no quota today");
+                })
+                .onExit((info, result) -> events.add("exit:" + result.state().type())));
+        FlowRunResult r = env.execute(commandFlow(), FlowRun.create());
+
+        assertThat(r.state().type()).isEqualTo(StateType.FAILED);
+        assertThat(r.state().message()).contains("onStart callback failed").contains("no quota today");
+        assertThat(events).containsExactly("exit:Failed");
+        assertThat(server.count("POST", JOBS)).as("Jobs created").isZero();
+        assertThat(client.batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
+    }
+
+    @Test
+    void callbacksRunAroundExecuteBeforeTheJobExistsAndAfterItEnded() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        KubernetesJobEnvironment env = env(builder()
+                .onStart(info -> events.add("start:" + info.flow().name() + ", jobs created: "
+                        + server.count("POST", JOBS)))
+                .onExit((info, result) -> events.add("exit:" + result.state().type() + ", logs: "
+                        + result.logs().lines())));
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> result = CompletableFuture.supplyAsync(() -> env.execute(commandFlow(), run));
+        Job job = kubelet().awaitJob(run.id());
+        assertThat(events).containsExactly("start:greet, jobs created: 0");
+        String pod = kubelet().podOf(job);
+        kubelet().running(pod);
+        kubelet().log(pod).append("hello\n");
+        kubelet().exit(pod, 0, null);
+        kubelet().complete(job);
+
+        FlowRunResult r = result(result);
+        assertThat(r.state().type()).isEqualTo(StateType.SUCCESS);
+        assertThat(events).containsExactly("start:greet, jobs created: 0", "exit:Success, logs: [hello]");
+        assertThat(server.count("POST", JOBS)).isEqualTo(1);
+    }
+
+    @Test
+    void aCrashedRunThroughExecuteRunsOnExitWhoseFailureIsOnlyAWarning() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        KubernetesJobEnvironment env = env(builder()
+                .onStart(info -> events.add("start"))
+                .onExit((info, result) -> {
+                    events.add("exit:" + result.state().type());
+                    throw new IllegalStateException("cleanup failed");
+                }));
+        FlowRun run = FlowRun.create();
+        CompletableFuture<FlowRunResult> result = CompletableFuture.supplyAsync(() -> env.execute(commandFlow(), run));
+        Job job = kubelet().awaitJob(run.id());
+        kubelet().startError(kubelet().podOf(job), "exec: \"sh\": executable file not found in $PATH");
+        kubelet().fail(job, "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+
+        FlowRunResult r = result(result);
+        assertThat(r.state().type()).isEqualTo(StateType.CRASHED);
+        assertThat(r.state().message()).contains("StartError");
+        assertThat(events).containsExactly("start", "exit:Crashed");
+        assertThat(r.warnings()).singleElement().asString().contains("onExit callback failed")
+                .contains("cleanup failed");
     }
 }

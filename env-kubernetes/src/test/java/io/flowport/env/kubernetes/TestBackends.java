@@ -2,13 +2,12 @@ package io.flowport.env.kubernetes;
 
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.flowport.core.spi.Backoff;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Backends for tests: the environment's template and settings, a given client and namespace, fast retries. */
+/** Backends for tests: the environment's template and settings, a given client and namespace. */
 final class TestBackends {
 
     private TestBackends() {
@@ -27,6 +26,6 @@ final class TestBackends {
                 env.serviceAccount(), env.imagePullSecrets(),
                 env.resources() == null ? ContainerResources.NONE : env.resources(), env.ttlSecondsAfterFinished()));
         return new KubernetesJobBackend(client, false, namespace, template, env.uniqueJobName(),
-                new Backoff(Duration.ofMillis(20), Duration.ofMillis(200)), Duration.ofSeconds(2));
+                Duration.ofSeconds(2));
     }
 }

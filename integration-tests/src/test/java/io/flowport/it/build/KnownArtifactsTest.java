@@ -38,6 +38,7 @@ class KnownArtifactsTest {
             String artifact = Reactor.GROUP + ":" + artifactOf(p.getClass());
             List<String> types = new ArrayList<>(p.environments().keySet());
             types.addAll(p.storages().keySet());
+            types.addAll(p.executors().keySet());
             for (String type : types) {
                 tests.add(DynamicTest.dynamicTest("type " + type + " -> " + artifact, () ->
                         assertThat(known.get(type)).as("Serialization.KNOWN_ARTIFACTS entry for type '%s' "

@@ -27,9 +27,7 @@ final class Reactor {
      * LIST TO UPDATE: when such a module merges, remove it here, add it to bom/pom.xml, to this module's
      * dependencies and to the consumer project (src/it/consumer/pom.xml); the guards say what is missing.
      */
-    static final Set<String> NOT_YET_IN_REACTOR = Set.of(
-            "flowport-env-dask-cloud",
-            "flowport-env-aci");
+    static final Set<String> NOT_YET_IN_REACTOR = Set.of();
 
     static final String GROUP = "io.flowport";
 

@@ -49,6 +49,13 @@ public final class QuickStartCheck {
             Environment again = Serialization.environmentFromYaml(Serialization.toYaml(env));
             out.println("read " + Serialization.environmentType(again.getClass()));
         }
+        // every provider registers its types with the versions this project resolved
+        List<String> types = List.of("aci-container-group", "cloud-run-job", "dask-cloud-provider", "fargate-task",
+                "kubernetes-job", "local", "local-process");
+        if (!Serialization.environmentTypes().containsAll(types)) {
+            throw new AssertionError("environment types on the class path: " + Serialization.environmentTypes()
+                    + ", expected " + types);
+        }
         Storage image = Serialization.storageFromJson("{\"type\":\"image\",\"registry\":\"127.0.0.1:5000\","
                 + "\"repository\":\"flows\"}");
         out.println("read " + Serialization.storageType(image.getClass()));

@@ -1,22 +1,20 @@
 package io.flowport.env.kubernetes;
 
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.flowport.core.spi.Names;
 
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * Kubernetes naming rules (DNS-1123 labels and subdomains, label keys and values, resource quantities) and the
  * derivation of Job names. Every check returns a problem text naming the field, or {@code null} when fine.
+ * Making names valid and hashing are core's {@link Names}; only the checks Kubernetes would make at create time
+ * live here.
  */
-final class Names {
+final class KubernetesNames {
 
     /**
      * The longest Job name Flowport creates or accepts. Kubernetes allows 63, but the Job controller derives pod
@@ -26,6 +24,9 @@ final class Names {
     static final int MAX_JOB_NAME = 52;
     /** Length of the hash suffix of unique Job names. */
     static final int SUFFIX_LENGTH = 10;
+    /** A Job name: a DNS-1123 label (core's rule) of at most {@link #MAX_JOB_NAME} characters. */
+    static final Names.Rule JOB_NAME = new Names.Rule(Names.DNS_LABEL.forbidden(), MAX_JOB_NAME, true,
+            Names.DNS_LABEL.fallback());
 
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern DNS_SUBDOMAIN =
@@ -38,7 +39,7 @@ final class Names {
                     + "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
     private static final Pattern ENV_NAME = Pattern.compile("[-._a-zA-Z][-._a-zA-Z0-9]*");
 
-    private Names() {
+    private KubernetesNames() {
     }
 
     /** A problem with a DNS-1123 label (Job, container, namespace names), or null. */
@@ -52,7 +53,8 @@ final class Names {
         }
         if (!DNS_LABEL.matcher(value).matches()) {
             return field + " '" + value + "' is not a valid DNS-1123 label: use lower-case letters, digits and '-',"
-                    + " starting and ending with a letter or digit (e.g. '" + sanitize(value, max) + "')";
+                    + " starting and ending with a letter or digit (e.g. '" + Names.sanitize(value, dnsLabelRule(max))
+                    + "')";
         }
         return null;
     }
@@ -144,36 +146,18 @@ final class Names {
         return null;
     }
 
-    /** Lower-cases and replaces what a DNS-1123 label cannot hold; never empty. */
-    static String sanitize(String raw, int max) {
-        String s = raw.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]+", "-").replaceAll("-{2,}", "-");
-        if (s.length() > max) {
-            s = s.substring(0, max);
-        }
-        s = s.replaceAll("^-+", "").replaceAll("-+$", "");
-        return s.isEmpty() ? "flow" : s;
-    }
-
     /**
      * The Job name of one run: with {@code unique}, the base (shortened if needed) plus a suffix hashed from the
-     * idempotency token, so that a retried create of the same run gets the same name; else the base itself.
+     * idempotency token, so that a retried create of the same run gets the same name; else the base itself, made
+     * valid.
      */
     static String jobName(String base, boolean unique, String idempotencyToken) {
-        if (!unique) {
-            return base;
-        }
-        String prefix = sanitize(base, MAX_JOB_NAME - SUFFIX_LENGTH - 1);
-        return prefix + "-" + hash(idempotencyToken).substring(0, SUFFIX_LENGTH);
+        return unique ? Names.unique(base, idempotencyToken, JOB_NAME, SUFFIX_LENGTH) : Names.sanitize(base, JOB_NAME);
     }
 
-    /** Lower-case hex SHA-256 of a text. */
-    static String hash(String text) {
-        try {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(d.digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+    /** Core's DNS-1123 label rule with another maximum length. */
+    private static Names.Rule dnsLabelRule(int max) {
+        return new Names.Rule(Names.DNS_LABEL.forbidden(), max, true, Names.DNS_LABEL.fallback());
     }
 
     private static void add(List<String> problems, String problem) {

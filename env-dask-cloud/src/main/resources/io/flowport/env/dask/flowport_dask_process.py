@@ -1,0 +1,80 @@
+"""Starts a Dask program (scheduler or worker) for a Flowport cluster.
+
+Usage: python3 flowport_dask_process.py <cluster-id> <module> [args...]
+   or: python3 -c "<this file>" <cluster-id> <module> [args...]      (in a container image that has Dask)
+
+Before the program starts:
+- the scheduler's TLS certificate, given as contents in Dask's DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__* variables,
+  is also written to files (owner-only) for its HTTPS dashboard, whose server takes paths only;
+- with FLOWPORT_DASK_WATCH_STDIN=1 the process ends when its stdin closes: the JVM that started it keeps it open,
+  so when that JVM stops the cluster, or dies (even by kill -9), the commands the tasks started are killed and the
+  process exits at once;
+- with FLOWPORT_DASK_MAX_LIFETIME=<seconds> it ends after that long whatever happens (a cost guard).
+The cluster id is in the command line so that leftovers can be found by listing processes.
+"""
+import os
+import runpy
+import signal
+import sys
+import tempfile
+import threading
+
+
+def kill_commands_and_exit(code):
+    for proc in list(sys.__dict__.get("_flowport_procs", {}).values()):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except Exception:  # noqa: BLE001
+            pass
+    os._exit(code)
+
+
+def watch_stdin():
+    try:
+        while sys.stdin.buffer.read(1):
+            pass
+    except Exception:  # noqa: BLE001 - a broken pipe means the same as end of input
+        pass
+    kill_commands_and_exit(0)
+
+
+def dashboard_tls():
+    prefix = "DASK_DISTRIBUTED__COMM__TLS__"
+    cert = os.environ.get(prefix + "SCHEDULER__CERT")
+    key = os.environ.get(prefix + "SCHEDULER__KEY")
+    ca = os.environ.get(prefix + "CA_FILE")
+    if not (cert and key and ca and "\n" in cert):
+        return
+    directory = tempfile.mkdtemp(prefix="flowport-dask-tls-")
+    paths = {}
+    for name, content in (("cert", cert), ("key", key), ("ca", ca)):
+        path = os.path.join(directory, name + ".pem")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(content)
+        paths[name] = path
+    os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CERT"] = paths["cert"]
+    os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__KEY"] = paths["key"]
+    os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CA_FILE"] = paths["ca"]
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.stderr.write("usage: flowport_dask_process.py <cluster-id> <module> [args...]\n")
+        sys.exit(2)
+    module = sys.argv[2]
+    if module.endswith("dask_scheduler"):
+        dashboard_tls()
+    if os.environ.get("FLOWPORT_DASK_WATCH_STDIN") == "1":
+        threading.Thread(target=watch_stdin, name="flowport-parent-watch", daemon=True).start()
+    lifetime = float(os.environ.get("FLOWPORT_DASK_MAX_LIFETIME", "0") or 0)
+    if lifetime > 0:
+        timer = threading.Timer(lifetime, kill_commands_and_exit, args=(0,))
+        timer.daemon = True
+        timer.start()
+    sys.argv = [module] + sys.argv[3:]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
