@@ -84,6 +84,16 @@ class CliJarIT {
     }
 
     @Test
+    void anExecutorTypeFromAPluginIsReadToo(@TempDir Path dir) throws Exception {
+        // the dask executor lives in a plugin; the scheduler does not exist, so the run crashes saying so
+        Path env = Files.writeString(dir.resolve("dask.yaml"), "type: local\nexecutor:\n  type: dask\n"
+                + "  address: tcp://127.0.0.1:9\n  connectTimeout: PT2S\n");
+        Result r = flowport(dir, Map.of(), "run", "--flow", "demo-etl", "--env", env.toString());
+        assertThat(r.out()).doesNotContain("unknown").doesNotContain("Could not resolve type id");
+        assertThat(r.code()).as(r.out()).isEqualTo(0);
+    }
+
+    @Test
     void aProviderDocumentIsReadThroughThePluginsWithErrorsInOurWords(@TempDir Path dir) throws Exception {
         Path env = Files.writeString(dir.resolve("fargate.yaml"), "type: fargate-task\nsubnet: [subnet-1]\n");
         Result typo = flowport(dir, Map.of(), "run", "--flow", "demo-etl", "--env", env.toString());

@@ -101,12 +101,12 @@ public final class Serialization {
 
     /** Serializes an environment to one line of JSON, {@code type} first. */
     public static String toJson(Environment environment) {
-        return write(Json.mapper(), environmentType(environment.getClass()), environment);
+        return write(registry().json, environmentType(environment.getClass()), environment);
     }
 
     /** Serializes a storage to one line of JSON, {@code type} first. */
     public static String toJson(Storage storage) {
-        return write(Json.mapper(), storageType(storage.getClass()), storage);
+        return write(registry().json, storageType(storage.getClass()), storage);
     }
 
     /**
@@ -114,12 +114,12 @@ public final class Serialization {
      * reads back to an equal environment. Strings that YAML would read as numbers or booleans are quoted.
      */
     public static String toYaml(Environment environment) {
-        return write(Json.yaml(), environmentType(environment.getClass()), environment);
+        return write(registry().yaml, environmentType(environment.getClass()), environment);
     }
 
     /** Serializes a storage to a YAML document, {@code type} first; {@link #storageFromYaml(String)} reads it. */
     public static String toYaml(Storage storage) {
-        return write(Json.yaml(), storageType(storage.getClass()), storage);
+        return write(registry().yaml, storageType(storage.getClass()), storage);
     }
 
     /**
@@ -130,12 +130,14 @@ public final class Serialization {
      *                                   invalid
      */
     public static Environment environmentFromJson(String json) {
-        return read(Json.mapper(), "JSON", json, "environment", registry().environments);
+        Registry r = registry();
+        return read(r.json, "JSON", json, "environment", r.environments);
     }
 
     /** Reads an environment from YAML. Same errors as {@link #environmentFromJson(String)}. */
     public static Environment environmentFromYaml(String yaml) {
-        return read(Json.yaml(), "YAML", yaml, "environment", registry().environments);
+        Registry r = registry();
+        return read(r.yaml, "YAML", yaml, "environment", r.environments);
     }
 
     /** Reads an environment from a {@code .json}, {@code .yaml} or {@code .yml} file. Blocking. */
@@ -146,12 +148,14 @@ public final class Serialization {
 
     /** Reads a storage from JSON. Same errors as {@link #environmentFromJson(String)}. */
     public static Storage storageFromJson(String json) {
-        return read(Json.mapper(), "JSON", json, "storage", registry().storages);
+        Registry r = registry();
+        return read(r.json, "JSON", json, "storage", r.storages);
     }
 
     /** Reads a storage from YAML. Same errors as {@link #environmentFromJson(String)}. */
     public static Storage storageFromYaml(String yaml) {
-        return read(Json.yaml(), "YAML", yaml, "storage", registry().storages);
+        Registry r = registry();
+        return read(r.yaml, "YAML", yaml, "storage", r.storages);
     }
 
     /** Reads a storage from a {@code .json}, {@code .yaml} or {@code .yml} file. Blocking. */
@@ -725,15 +729,30 @@ public final class Serialization {
         final Map<String, Class<? extends Storage>> storages = new TreeMap<>();
         final Map<Class<?>, String> environmentNames = new HashMap<>();
         final Map<Class<?>, String> storageNames = new HashMap<>();
+        /** Mappers that also know the executor types this class loader sees (e.g. {@code dask} from a plugin). */
+        com.fasterxml.jackson.databind.ObjectMapper json = Json.mapper();
+        com.fasterxml.jackson.databind.ObjectMapper yaml = Json.yaml();
 
         static Registry load(ClassLoader loader) {
             Registry r = new Registry();
             List<String> duplicates = new ArrayList<>();
             Map<String, String> origin = new HashMap<>();
+            List<com.fasterxml.jackson.databind.jsontype.NamedType> executors = new ArrayList<>();
             for (TypeProvider p : ServiceLoader.load(TypeProvider.class, loader)) {
                 String from = p.getClass().getName();
                 add(p.environments(), r.environments, r.environmentNames, "environment", from, origin, duplicates);
                 add(p.storages(), r.storages, r.storageNames, "storage", from, origin, duplicates);
+                p.executors().forEach((name, type) -> executors.add(
+                        new com.fasterxml.jackson.databind.jsontype.NamedType(type, name)));
+            }
+            if (loader != Serialization.class.getClassLoader() && !executors.isEmpty()) {
+                // the shared mappers only know the executors of core's own class loader
+                r.json = Json.mapper().copy();
+                r.yaml = Json.yaml().copy();
+                executors.forEach(t -> {
+                    r.json.registerSubtypes(t);
+                    r.yaml.registerSubtypes(t);
+                });
             }
             if (!duplicates.isEmpty()) {
                 throw new ConfigurationException("duplicate Flowport type names on the class path", duplicates);
