@@ -10,7 +10,10 @@ Before the program starts:
 - with FLOWPORT_DASK_WATCH_STDIN=1 the process ends when its stdin closes: the JVM that started it keeps it open,
   so when that JVM stops the cluster, or dies (even by kill -9), the commands the tasks started are killed and the
   process exits at once;
-- with FLOWPORT_DASK_MAX_LIFETIME=<seconds> it ends after that long whatever happens (a cost guard).
+- with FLOWPORT_DASK_MAX_LIFETIME=<seconds> it ends after that long whatever happens (a cost guard);
+- with FLOWPORT_DASK_ORPHAN_GRACE=<seconds>, a scheduler whose client (Flowport's driver) connected and then went
+  away closes once it has had no client for that long, even while tasks still run: a driver that died harshly
+  leaves nothing running for long (its workers follow through their death timeout).
 The cluster id is in the command line so that leftovers can be found by listing processes.
 """
 import os
@@ -67,6 +70,49 @@ def dashboard_tls():
     os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CA_FILE"] = paths["ca"]
 
 
+ORPHAN_PRELOAD = """
+import logging
+import os
+import time
+
+from tornado.ioloop import PeriodicCallback
+
+logger = logging.getLogger("flowport")
+
+
+def dask_setup(scheduler):
+    grace = float(os.environ["FLOWPORT_DASK_ORPHAN_GRACE"])
+    state = {"seen": False, "since": None}
+
+    def check():
+        clients = [c for c in scheduler.clients if c != "fire-and-forget"]
+        if clients:
+            state["seen"] = True
+            state["since"] = None
+        elif state["seen"]:
+            if state["since"] is None:
+                state["since"] = time.monotonic()
+            elif time.monotonic() - state["since"] > grace and scheduler.status.name not in ("closing", "closed"):
+                logger.warning("Flowport: the driver of this cluster is gone since %.0f s; closing", grace)
+                scheduler._ongoing_background_tasks.call_soon(scheduler.close)
+
+    callback = PeriodicCallback(check, 1000)
+    scheduler.periodic_callbacks["flowport-orphan"] = callback
+    callback.start()
+"""
+
+
+def orphan_preload():
+    grace = os.environ.get("FLOWPORT_DASK_ORPHAN_GRACE")
+    if not grace:
+        return []
+    directory = tempfile.mkdtemp(prefix="flowport-dask-preload-")
+    path = os.path.join(directory, "flowport_orphan.py")
+    with open(path, "w") as f:
+        f.write(ORPHAN_PRELOAD)
+    return ["--preload", path]
+
+
 def main():
     if len(sys.argv) < 3:
         sys.stderr.write("usage: flowport_dask_process.py <cluster-id> <module> [args...]\n")
@@ -81,20 +127,23 @@ def main():
         timer = threading.Timer(lifetime, kill_commands_and_exit, args=(0,))
         timer.daemon = True
         timer.start()
-    sys.argv = [module] + sys.argv[3:]
+    extra = orphan_preload() if module.endswith("dask_scheduler") else []
+    sys.argv = [module] + sys.argv[3:] + extra
     code = 0
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except BaseException:  # noqa: BLE001 - reported like an uncaught exception, then the same clean exit
+    except BaseException:  # noqa: BLE001 - reported like an uncaught exception, then the same exit
         traceback.print_exc()
         code = 1
-    # a normal interpreter shutdown aborts (SIGABRT, "could not acquire lock for <stdin>") while the stdin watchdog,
-    # a daemon thread, is blocked reading: end here with the program's own exit code (e.g. 0 after an idle timeout)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    finally:
+        # the program ended (its scheduler closed, it was retired): a task's thread still waiting for its command
+        # must not keep the process, and the command, running; the program's exit code is the process's (a pod's
+        # phase, Succeeded or Failed, comes from it)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        kill_commands_and_exit(code)
 
 
 if __name__ == "__main__":

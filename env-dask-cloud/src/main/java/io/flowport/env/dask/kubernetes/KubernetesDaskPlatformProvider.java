@@ -1,5 +1,6 @@
 package io.flowport.env.dask.kubernetes;
 
+import io.flowport.env.dask.DaskSecurity;
 import io.flowport.env.dask.spi.DaskPlatform;
 import io.flowport.env.dask.spi.DaskPlatformProvider;
 
@@ -70,8 +71,17 @@ public final class KubernetesDaskPlatformProvider implements DaskPlatformProvide
         return true;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws io.flowport.core.ConfigurationException if public addresses are asked for: pods get private IPs only
+     */
     @Override
-    public DaskPlatform create(String name, Map<String, Object> settings) {
+    public DaskPlatform create(String name, Map<String, Object> settings, DaskSecurity security) {
+        if (security.publicIp()) {
+            throw new io.flowport.core.ConfigurationException("security.publicIp is not supported by the kubernetes"
+                    + " Dask platform: its pods have private IPs only");
+        }
         return KubernetesDaskPlatform.create(client, settings, report, flowName);
     }
 
@@ -84,7 +94,8 @@ public final class KubernetesDaskPlatformProvider implements DaskPlatformProvide
     public List<String> validate(Map<String, Object> settings) {
         List<String> problems = new ArrayList<>();
         PlatformSettings s = PlatformSettings.from(settings, problems);
-        if (problems.isEmpty()) {
+        // the specs are read with fabric8's model: only when it is there (else missing() says what to add)
+        if (problems.isEmpty() && available()) {
             PodTemplates.read(s, problems);
         }
         return problems;

@@ -17,8 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * What a user who added only flowport-env-dask-cloud gets: this module's class path without fabric8 and without
- * flowport-env-kubernetes (its optional dependencies), in a class loader of its own. Local Dask works, the
+ * What a user who added only flowport-env-dask-cloud gets: this module's class path without its optional
+ * dependencies (flowport-env-kubernetes and fabric8, flowport-env-fargate and the AWS SDK), in a class loader of its
+ * own. Local Dask works, the
  * {@code dask-kubernetes} type still reads and writes, and Kubernetes says which two artifacts to add.
  */
 class WithoutKubernetesTest {
@@ -31,7 +32,9 @@ class WithoutKubernetesTest {
         List<URL> urls = new ArrayList<>();
         for (String entry : classPath.split(File.pathSeparator)) {
             String e = entry.replace('\\', '/');
-            if (e.contains("/io/fabric8/") || e.contains("env-kubernetes") || e.isBlank()) {
+            // a user of local Dask only: neither fabric8 and env-kubernetes nor the AWS SDK and env-fargate
+            if (e.contains("/io/fabric8/") || e.contains("env-kubernetes") || e.contains("/software/amazon/")
+                    || e.contains("env-fargate") || e.isBlank()) {
                 continue;
             }
             urls.add(new File(entry).toURI().toURL());
