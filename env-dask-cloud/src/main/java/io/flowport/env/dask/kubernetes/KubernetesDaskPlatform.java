@@ -210,7 +210,7 @@ public final class KubernetesDaskPlatform implements DaskPlatform {
             }
             int[] ports = PodTemplates.schedulerPorts(templates.scheduler());
             List<String> command = new ArrayList<>(List.of(settings.python(), "-c",
-                    DaskScripts.source(DaskScripts.LAUNCHER), c.id, spec.module()));
+                    DaskScripts.compactSource(DaskScripts.LAUNCHER), c.id, spec.module()));
             command.addAll(spec.args());
             String ip = "$(" + PodTemplates.POD_IP_VARIABLE + ")";
             command.addAll(List.of("--host", ip));

@@ -117,7 +117,7 @@ class KubernetesDaskPlatformTest {
         Container c = pod.getSpec().getContainers().get(0);
         assertThat(c.getImage()).isEqualTo(PodTemplates.DEFAULT_IMAGE);
         assertThat(c.getCommand().subList(0, 2)).containsExactly("python", "-c");
-        assertThat(c.getCommand().get(2)).contains("def main()");
+        assertThat(c.getCommand().get(2)).startsWith("import base64,zlib;exec(zlib.decompress(");
         assertThat(c.getCommand().subList(3, c.getCommand().size())).containsExactly(CLUSTER,
                 "distributed.cli.dask_scheduler", "--protocol", "tls", "--idle-timeout", "300s",
                 "--host", "$(FLOWPORT_POD_IP)", "--port", "8786", "--dashboard-address", "$(FLOWPORT_POD_IP):8787");
