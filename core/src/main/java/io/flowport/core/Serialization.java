@@ -275,7 +275,7 @@ public final class Serialization {
             fix = "add the dependency " + artifact + " (its version comes from io.flowport:flowport-dependencies "
                     + "or io.flowport:flowport-bom)";
         } else {
-            List<String> close = closest(type, known);
+            List<String> close = io.flowport.core.spi.Names.closest(type, known);
             fix = (close.isEmpty() ? "" : "did you mean " + quoted(close) + "? ")
                     + "check the spelling, or add the module that provides it";
         }
@@ -409,7 +409,7 @@ public final class Serialization {
 
         private String unknownSetting(String path, String name, Set<String> known) {
             StringBuilder sb = new StringBuilder("unknown setting `").append(path).append("` in ").append(what());
-            List<String> close = closest(name, known);
+            List<String> close = io.flowport.core.spi.Names.closest(name, known);
             if (!close.isEmpty()) {
                 sb.append(": did you mean ").append(quoted(close)).append('?');
             }
@@ -435,7 +435,7 @@ public final class Serialization {
                         return "setting `" + path + "` of " + what() + ": needs a `type`"
                                 + (names.isEmpty() ? "" : " (one of " + String.join(", ", names) + ")");
                     }
-                    List<String> close = closest(ite.getTypeId(), names);
+                    List<String> close = io.flowport.core.spi.Names.closest(ite.getTypeId(), names);
                     String artifact = KNOWN_ARTIFACTS.get(ite.getTypeId());
                     return "setting `" + field + "` of " + what() + ": unknown type '"
                             + ite.getTypeId() + "'" + (close.isEmpty() ? "" : "; did you mean " + quoted(close) + "?")
@@ -609,50 +609,6 @@ public final class Serialization {
             return "a number";
         }
         return "a value of another kind";
-    }
-
-    /**
-     * The known names closest to {@code name}: edit distance (ignoring case) at most a third of the name's length
-     * (at least 2) and at most one more than the best one's, best first, at most three; a known name that contains
-     * the given one (or the reverse) counts as close.
-     */
-    static List<String> closest(String name, Collection<String> known) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        int limit = Math.max(2, lower.length() / 3);
-        Map<String, Integer> scored = new LinkedHashMap<>();
-        for (String k : known) {
-            String kl = k.toLowerCase(Locale.ROOT);
-            int d = distance(lower, kl);
-            if (d <= limit || lower.length() >= 4 && (kl.contains(lower) || lower.contains(kl) && kl.length() >= 4)) {
-                scored.put(k, d);
-            }
-        }
-        // a much better match hides the others: `repositry` suggests `repository`, not also `registry`
-        int best = scored.values().stream().min(Integer::compare).orElse(0);
-        return scored.entrySet().stream().filter(e -> e.getValue() <= best + 1)
-                .sorted(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
-                .limit(3).map(Map.Entry::getKey).collect(Collectors.toList());
-    }
-
-    /** Levenshtein distance with adjacent transpositions counted as one edit. */
-    static int distance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
     }
 
     private static String quoted(List<String> names) {
