@@ -493,7 +493,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         DaskCluster cluster;
         try {
             cluster = DaskCluster.start(platform, plan, run.cancellation());
-        } catch (LaunchException e) {
+        } catch (RuntimeException e) {
             lifetime.cancel(false);
             State s = run.cancellation().isCancelled() ? State.cancelled(run.cancellation().reason())
                     : State.crashed("the Dask cluster did not start on " + platform.name() + ": " + e.getMessage(), e);
