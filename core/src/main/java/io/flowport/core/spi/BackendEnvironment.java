@@ -53,7 +53,7 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
             synchronized (this) {
                 l = lifecycle;
                 if (l == null) {
-                    l = new BackendLifecycle(createBackend(), lifecycleSettings());
+                    l = new BackendLifecycle(createBackend(), lifecycleSettings(), instrumentation(), type());
                     lifecycle = l;
                 }
             }
@@ -71,6 +71,11 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
     @Override
     protected FlowRunResult doExecute(Flow flow, FlowRun run) {
         return lifecycle().execute(flow, run, launchRequest(flow, run));
+    }
+
+    @Override
+    protected FlowRunResult doExecute(Flow flow, FlowRun run, RunObservation observation) {
+        return lifecycle().execute(flow, run, launchRequest(flow, run), observation);
     }
 
     /**
