@@ -21,6 +21,12 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof io.flowport.core.ProviderNotFoundException) {
+                line.getErr().println("flowport: " + ex.getMessage());
+                line.getErr().println("flowport: providers are read from " + Plugins.where(System.getenv())
+                        + " and --classpath");
+                return CommandLine.ExitCode.USAGE;
+            }
             if (ex instanceof io.flowport.core.ConfigurationException) {
                 line.getErr().println("flowport: " + ex.getMessage());
                 return CommandLine.ExitCode.USAGE;

@@ -116,6 +116,24 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
         return BackendCleaner.deleteFinished(lifecycle().backend(), Labels.managed(), ttl, clock);
     }
 
+    /**
+     * Stops every unit of this environment's platform that carries all of {@code labels} and has not finished —
+     * e.g. the processes of one Dask cluster, also those left by a driver that died. Blocking.
+     *
+     * @return the units a stop was sent to
+     */
+    public List<Launch> stopUnfinished(java.util.Map<String, String> labels, String reason) {
+        Backend backend = lifecycle().backend();
+        List<Launch> stopped = new java.util.ArrayList<>();
+        for (Backend.Found f : backend.find(labels)) {
+            if (!f.status().isFinished()) {
+                backend.stop(f.launch(), reason);
+                stopped.add(f.launch());
+            }
+        }
+        return stopped;
+    }
+
     /** The platform-independent description of what to start for {@code run}. */
     protected LaunchRequest launchRequest(Flow flow, FlowRun run) {
         return new LaunchRequest(run.id(), flow.name(), containerCommand(flow),

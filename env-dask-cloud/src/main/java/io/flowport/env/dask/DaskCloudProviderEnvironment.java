@@ -424,7 +424,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                     + " scheduler can run code on it and read its data", plan.clusterId());
         }
         DaskPlatformProvider provider = Platforms.find(providerClass);
-        DaskPlatform platform = provider.create(providerClass, settings);
+        DaskPlatform platform = provider.create(providerClass, settings, security);
         if (security.publicIp() || platform.publicAddresses()) {
             LOG.warn("SECURITY: Dask cluster {} gets PUBLIC addresses (security.publicIp=true)", plan.clusterId());
         }
@@ -496,7 +496,9 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                 s.get("workerThreads") == null ? 1 : ((Number) s.get("workerThreads")).intValue(),
                 mem == null ? "auto" : mem.toString(), env, resources,
                 !(s.get("workStealing") instanceof Boolean b) || b, idleTimeout, maxClusterLifetime,
-                clusterStartTimeout, adaptiveInterval, Duration.ofSeconds(60));
+                clusterStartTimeout, adaptiveInterval,
+                // workers outlive a scheduler that closed (idle: its driver is gone) by as long, at most a minute
+                idleTimeout.compareTo(Duration.ofSeconds(60)) < 0 ? idleTimeout : Duration.ofSeconds(60));
     }
 
     /** The executor for a cluster, from {@code executorKwargs}. */

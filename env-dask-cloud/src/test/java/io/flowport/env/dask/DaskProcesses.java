@@ -10,10 +10,15 @@ final class DaskProcesses {
     private DaskProcesses() {
     }
 
-    /** Every live process started through Flowport's Dask launcher. */
+    /**
+     * Every live process the {@code local} platform started through Flowport's Dask launcher file (the launcher's
+     * path is one argument of its command line; processes that run the launcher's text with {@code python -c}, as
+     * containers do, are not local processes).
+     */
     static List<ProcessHandle> all() {
         try (Stream<ProcessHandle> s = ProcessHandle.allProcesses()) {
-            return s.filter(h -> h.isAlive() && args(h).contains("flowport_dask_process.py")).toList();
+            return s.filter(h -> h.isAlive() && h.info().arguments().map(a -> Arrays.stream(a)
+                    .anyMatch(arg -> arg.endsWith("/flowport_dask_process.py"))).orElse(false)).toList();
         }
     }
 

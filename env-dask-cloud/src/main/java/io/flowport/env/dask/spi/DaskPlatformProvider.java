@@ -26,9 +26,10 @@ public interface DaskPlatformProvider {
      * The platform for one cluster.
      *
      * @param name     the name the user gave (one of {@link #names()})
-     * @param settings the provider settings, already validated by {@link DaskPlatform#validate}
+     * @param settings the provider settings, already validated by {@link #validate}
+     * @param security TLS and whether processes may get public addresses
      */
-    DaskPlatform create(String name, Map<String, Object> settings);
+    DaskPlatform create(String name, Map<String, Object> settings, io.flowport.env.dask.DaskSecurity security);
 
     /** The provider settings this platform knows beyond the common ones, for validation and "did you mean" hints. */
     Set<String> knownSettings();
