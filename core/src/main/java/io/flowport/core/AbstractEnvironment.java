@@ -285,8 +285,9 @@ public abstract class AbstractEnvironment implements Environment {
         /**
          * What observes the runs for metrics and traces (e.g. {@code FlowportMetrics} of {@code flowport-micrometer},
          * {@code FlowportTracing} of {@code flowport-opentelemetry}; several with {@link Instrumentation#of}).
-         * Default: none. Never serialized.
+         * Default: none. Never serialized, and not a setting of environment documents (set in code only).
          */
+        @com.fasterxml.jackson.annotation.JsonIgnore
         public B instrumentation(Instrumentation value) {
             this.instrumentation = Objects.requireNonNull(value, "instrumentation");
             return self();

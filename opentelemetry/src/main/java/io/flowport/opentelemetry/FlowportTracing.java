@@ -7,8 +7,6 @@ import io.flowport.core.FlowRunResult;
 import io.flowport.core.PhaseChange;
 import io.flowport.core.State;
 import io.flowport.core.StateType;
-import io.flowport.core.TaskAttempt;
-import io.flowport.core.TaskRun;
 import io.flowport.core.TaskSpec;
 import io.flowport.core.TransientException;
 import io.flowport.core.spi.CallObservation;
@@ -40,7 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@code <backend> <operation>} (kind CLIENT) for each call of the provider's API made for the run (launch,
  *       stop, logs, find, watch), a child of the run's span;</li>
  *   <li>{@code task <name>} for each task that runs in this process, current while the task's body runs (so that
- *       what the task calls joins the trace), with one event per retried attempt;</li>
+ *       what the task calls joins the trace), with a {@code retry} event per retry;</li>
  *   <li>inside a container or child process, the runner continues the caller's trace: its run span
  *       ({@code runner <flow>}) is a child of the caller's run span, from the {@code FLOWPORT__TRACEPARENT} variable
  *       the caller set (W3C trace context), and its tasks are children of it. The runner finds this class through
@@ -60,7 +58,6 @@ public final class FlowportTracing implements Instrumentation {
     static final AttributeKey<String> STATE = AttributeKey.stringKey("flowport.state");
     static final AttributeKey<String> TASK = AttributeKey.stringKey("flowport.task.name");
     static final AttributeKey<Long> ATTEMPTS = AttributeKey.longKey("flowport.task.attempts");
-    static final AttributeKey<Long> ATTEMPT = AttributeKey.longKey("flowport.task.attempt");
     static final AttributeKey<String> BACKEND = AttributeKey.stringKey("flowport.backend");
     static final AttributeKey<String> OPERATION = AttributeKey.stringKey("flowport.operation");
     static final AttributeKey<Boolean> THROTTLED = AttributeKey.booleanKey("flowport.throttled");
@@ -131,11 +128,24 @@ public final class FlowportTracing implements Instrumentation {
         }
     }
 
+    /** A task's span and the scope that makes it current on the task's thread. */
+    private static final class TaskSpan {
+        final Span span;
+        final Scope scope;
+        /** Written and read on the task's thread only. */
+        int retries;
+
+        TaskSpan(Span span, Scope scope) {
+            this.span = span;
+            this.scope = scope;
+        }
+    }
+
     /** One run's span and the spans of its tasks and calls. */
     private final class TracedRun implements RunObservation, FlowRunListener {
         private final Span span;
         private final Context context;
-        private final Map<String, Object[]> tasks = new ConcurrentHashMap<>();
+        private final Map<String, TaskSpan> tasks = new ConcurrentHashMap<>();
         private final AtomicBoolean ended = new AtomicBoolean();
 
         TracedRun(Span span) {
@@ -182,33 +192,24 @@ public final class FlowportTracing implements Instrumentation {
             if (state.type() == StateType.RUNNING) {
                 Span t = tracer.spanBuilder("task " + task.name()).setParent(context)
                         .setAttribute(TASK, task.name()).startSpan();
-                // current while the body runs, on this thread, until taskFinished on the same thread
-                Scope scope = t.makeCurrent();
-                tasks.put(task.name(), new Object[] {t, scope});
+                // current while the body runs, on this thread, until the task's final state on the same thread
+                tasks.put(task.name(), new TaskSpan(t, t.makeCurrent()));
             } else if (state.type() == StateType.RETRYING) {
-                Object[] t = tasks.get(task.name());
+                TaskSpan t = tasks.get(task.name());
                 if (t != null) {
-                    ((Span) t[0]).addEvent("retry", Attributes.of(MESSAGE, state.message()));
+                    t.retries++;
+                    t.span.addEvent("retry", Attributes.of(MESSAGE, state.message()));
+                }
+            } else if (state.isTerminal()) {
+                // the final state comes on the task's own thread, right after its last attempt: the scope closes
+                // here, so that it never outlives the task even for a listener chain that drops taskFinished
+                TaskSpan t = tasks.remove(task.name());
+                if (t != null) {
+                    t.scope.close();
+                    t.span.setAttribute(ATTEMPTS, (long) t.retries + 1);
+                    end(t.span, state, null);
                 }
             }
-        }
-
-        @Override
-        public void taskFinished(FlowRun run, TaskSpec task, TaskRun outcome) {
-            Object[] t = tasks.remove(task.name());
-            if (t == null) {
-                return; // never started: no span
-            }
-            Span s = (Span) t[0];
-            ((Scope) t[1]).close();
-            s.setAttribute(ATTEMPTS, (long) outcome.attempts());
-            for (TaskAttempt a : outcome.history()) {
-                if (a.number() < outcome.attempts()) {
-                    s.addEvent("attempt ended", Attributes.of(ATTEMPT, (long) a.number(), STATE,
-                            a.state().type().displayName(), MESSAGE, a.state().message()), a.end());
-                }
-            }
-            end(s, outcome.state(), outcome.endedAt().orElse(null));
         }
 
         @Override
