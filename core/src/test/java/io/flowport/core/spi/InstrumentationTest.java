@@ -99,6 +99,68 @@ class InstrumentationTest {
     }
 
     @Test
+    void aProviderThatWrapsDoExecuteStillHandsTheObservationToTheLifecycle() {
+        ScriptedBackend scripted = new ScriptedBackend("scripted").runFor(Duration.ofMillis(50));
+        WrappingEnvironment env = new WrappingEnvironment(scripted, recorder);
+        try {
+            Flow job = Flow.command("job", CommandSpec.of("true"));
+            FlowRun run = FlowRun.create();
+            FlowRunResult r = env.execute(job, run);
+            assertThat(r.isSuccess()).as(r.state().toString()).isTrue();
+            // the provider's own wrapping still runs ...
+            assertThat(r.warnings()).containsExactly("cleaned up after the run");
+            // ... and the run is observed once, with its calls and its trace context in the launch
+            assertThat(recorder.count("start job on wrapping")).isEqualTo(1);
+            assertThat(recorder.count("run call scripted launch ok")).isEqualTo(1);
+            assertThat(recorder.count("end SUCCESS")).isEqualTo(1);
+            assertThat(scripted.request(run.id()).environment()).containsKey(RunnerSettings.TRACEPARENT);
+        } finally {
+            env.close();
+        }
+    }
+
+    /** A provider that does something after each run, as ACI and Cloud Run delete theirs. */
+    static final class WrappingEnvironment extends BackendEnvironment {
+        private final ScriptedBackend backend;
+
+        WrappingEnvironment(ScriptedBackend backend, Instrumentation instrumentation) {
+            super(new Builder().instrumentation(instrumentation));
+            this.backend = backend;
+        }
+
+        @Override
+        public String type() {
+            return "wrapping";
+        }
+
+        @Override
+        protected Backend createBackend() {
+            return backend;
+        }
+
+        @Override
+        protected BackendLifecycle.Settings lifecycleSettings() {
+            return BackendLifecycle.Settings.builder().pollIntervals(Duration.ofMillis(20), Duration.ofMillis(50))
+                    .build();
+        }
+
+        @Override
+        protected FlowRunResult doExecute(Flow flow, FlowRun run) {
+            return super.doExecute(flow, run).withWarning("cleaned up after the run");
+        }
+
+        /** Without serializing this test-only environment (it has no registered type). */
+        @Override
+        protected LaunchRequest launchRequest(Flow flow, FlowRun run) {
+            return new LaunchRequest(run.id(), flow.name(), List.of("true"), Map.of(),
+                    Labels.forRun(run.id(), flow.name()), run.id());
+        }
+
+        static final class Builder extends AbstractEnvironment.Builder<Builder> {
+        }
+    }
+
+    @Test
     void aBrokenInstrumentationNeverChangesARun() {
         Instrumentation broken = new Instrumentation() {
             @Override
