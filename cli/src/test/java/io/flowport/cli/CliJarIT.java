@@ -74,13 +74,23 @@ class CliJarIT {
         Result with = flowport(dir, Map.of(), "types");
         assertThat(with.code()).as(with.out()).isZero();
         assertThat(with.out())
-                .contains("environments: aci-container-group, cloud-run-job, dask-cloud-provider, fargate-task, "
+                .contains("environments: aci-container-group, cloud-run-job, dask-cloud-provider, dask-kubernetes, fargate-task, "
                         + "kubernetes-job, local, local-process")
                 .contains("from " + plugins.toAbsolutePath());
 
         Path empty = Files.createDirectories(dir.resolve("no-plugins"));
         Result without = flowport(dir, Map.of(Plugins.VARIABLE, empty.toString()), "types");
         assertThat(without.out()).contains("environments: local, local-process").doesNotContain("fargate");
+    }
+
+    @Test
+    void anExecutorTypeFromAPluginIsReadToo(@TempDir Path dir) throws Exception {
+        // the dask executor lives in a plugin; the scheduler does not exist, so the run crashes saying so
+        Path env = Files.writeString(dir.resolve("dask.yaml"), "type: local\nexecutor:\n  type: dask\n"
+                + "  address: tcp://127.0.0.1:9\n  connectTimeout: PT2S\n");
+        Result r = flowport(dir, Map.of(), "run", "--flow", "demo-etl", "--env", env.toString());
+        assertThat(r.out()).doesNotContain("unknown").doesNotContain("Could not resolve type id");
+        assertThat(r.code()).as(r.out()).isEqualTo(0);
     }
 
     @Test

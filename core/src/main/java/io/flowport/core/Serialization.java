@@ -101,12 +101,12 @@ public final class Serialization {
 
     /** Serializes an environment to one line of JSON, {@code type} first. */
     public static String toJson(Environment environment) {
-        return write(Json.mapper(), environmentType(environment.getClass()), environment);
+        return write(registry().json, environmentType(environment.getClass()), environment);
     }
 
     /** Serializes a storage to one line of JSON, {@code type} first. */
     public static String toJson(Storage storage) {
-        return write(Json.mapper(), storageType(storage.getClass()), storage);
+        return write(registry().json, storageType(storage.getClass()), storage);
     }
 
     /**
@@ -114,12 +114,12 @@ public final class Serialization {
      * reads back to an equal environment. Strings that YAML would read as numbers or booleans are quoted.
      */
     public static String toYaml(Environment environment) {
-        return write(Json.yaml(), environmentType(environment.getClass()), environment);
+        return write(registry().yaml, environmentType(environment.getClass()), environment);
     }
 
     /** Serializes a storage to a YAML document, {@code type} first; {@link #storageFromYaml(String)} reads it. */
     public static String toYaml(Storage storage) {
-        return write(Json.yaml(), storageType(storage.getClass()), storage);
+        return write(registry().yaml, storageType(storage.getClass()), storage);
     }
 
     /**
@@ -130,12 +130,14 @@ public final class Serialization {
      *                                   invalid
      */
     public static Environment environmentFromJson(String json) {
-        return read(Json.mapper(), "JSON", json, "environment", registry().environments);
+        Registry r = registry();
+        return read(r.json, "JSON", json, "environment", r.environments);
     }
 
     /** Reads an environment from YAML. Same errors as {@link #environmentFromJson(String)}. */
     public static Environment environmentFromYaml(String yaml) {
-        return read(Json.yaml(), "YAML", yaml, "environment", registry().environments);
+        Registry r = registry();
+        return read(r.yaml, "YAML", yaml, "environment", r.environments);
     }
 
     /** Reads an environment from a {@code .json}, {@code .yaml} or {@code .yml} file. Blocking. */
@@ -146,12 +148,14 @@ public final class Serialization {
 
     /** Reads a storage from JSON. Same errors as {@link #environmentFromJson(String)}. */
     public static Storage storageFromJson(String json) {
-        return read(Json.mapper(), "JSON", json, "storage", registry().storages);
+        Registry r = registry();
+        return read(r.json, "JSON", json, "storage", r.storages);
     }
 
     /** Reads a storage from YAML. Same errors as {@link #environmentFromJson(String)}. */
     public static Storage storageFromYaml(String yaml) {
-        return read(Json.yaml(), "YAML", yaml, "storage", registry().storages);
+        Registry r = registry();
+        return read(r.yaml, "YAML", yaml, "storage", r.storages);
     }
 
     /** Reads a storage from a {@code .json}, {@code .yaml} or {@code .yml} file. Blocking. */
@@ -271,7 +275,7 @@ public final class Serialization {
             fix = "add the dependency " + artifact + " (its version comes from io.flowport:flowport-dependencies "
                     + "or io.flowport:flowport-bom)";
         } else {
-            List<String> close = closest(type, known);
+            List<String> close = io.flowport.core.spi.Names.closest(type, known);
             fix = (close.isEmpty() ? "" : "did you mean " + quoted(close) + "? ")
                     + "check the spelling, or add the module that provides it";
         }
@@ -405,7 +409,7 @@ public final class Serialization {
 
         private String unknownSetting(String path, String name, Set<String> known) {
             StringBuilder sb = new StringBuilder("unknown setting `").append(path).append("` in ").append(what());
-            List<String> close = closest(name, known);
+            List<String> close = io.flowport.core.spi.Names.closest(name, known);
             if (!close.isEmpty()) {
                 sb.append(": did you mean ").append(quoted(close)).append('?');
             }
@@ -431,7 +435,7 @@ public final class Serialization {
                         return "setting `" + path + "` of " + what() + ": needs a `type`"
                                 + (names.isEmpty() ? "" : " (one of " + String.join(", ", names) + ")");
                     }
-                    List<String> close = closest(ite.getTypeId(), names);
+                    List<String> close = io.flowport.core.spi.Names.closest(ite.getTypeId(), names);
                     String artifact = KNOWN_ARTIFACTS.get(ite.getTypeId());
                     return "setting `" + field + "` of " + what() + ": unknown type '"
                             + ite.getTypeId() + "'" + (close.isEmpty() ? "" : "; did you mean " + quoted(close) + "?")
@@ -607,50 +611,6 @@ public final class Serialization {
         return "a value of another kind";
     }
 
-    /**
-     * The known names closest to {@code name}: edit distance (ignoring case) at most a third of the name's length
-     * (at least 2) and at most one more than the best one's, best first, at most three; a known name that contains
-     * the given one (or the reverse) counts as close.
-     */
-    static List<String> closest(String name, Collection<String> known) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        int limit = Math.max(2, lower.length() / 3);
-        Map<String, Integer> scored = new LinkedHashMap<>();
-        for (String k : known) {
-            String kl = k.toLowerCase(Locale.ROOT);
-            int d = distance(lower, kl);
-            if (d <= limit || lower.length() >= 4 && (kl.contains(lower) || lower.contains(kl) && kl.length() >= 4)) {
-                scored.put(k, d);
-            }
-        }
-        // a much better match hides the others: `repositry` suggests `repository`, not also `registry`
-        int best = scored.values().stream().min(Integer::compare).orElse(0);
-        return scored.entrySet().stream().filter(e -> e.getValue() <= best + 1)
-                .sorted(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
-                .limit(3).map(Map.Entry::getKey).collect(Collectors.toList());
-    }
-
-    /** Levenshtein distance with adjacent transpositions counted as one edit. */
-    static int distance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
-    }
-
     private static String quoted(List<String> names) {
         List<String> q = names.stream().map(n -> "`" + n + "`").collect(Collectors.toList());
         if (q.size() == 1) {
@@ -725,15 +685,30 @@ public final class Serialization {
         final Map<String, Class<? extends Storage>> storages = new TreeMap<>();
         final Map<Class<?>, String> environmentNames = new HashMap<>();
         final Map<Class<?>, String> storageNames = new HashMap<>();
+        /** Mappers that also know the executor types this class loader sees (e.g. {@code dask} from a plugin). */
+        com.fasterxml.jackson.databind.ObjectMapper json = Json.mapper();
+        com.fasterxml.jackson.databind.ObjectMapper yaml = Json.yaml();
 
         static Registry load(ClassLoader loader) {
             Registry r = new Registry();
             List<String> duplicates = new ArrayList<>();
             Map<String, String> origin = new HashMap<>();
+            List<com.fasterxml.jackson.databind.jsontype.NamedType> executors = new ArrayList<>();
             for (TypeProvider p : ServiceLoader.load(TypeProvider.class, loader)) {
                 String from = p.getClass().getName();
                 add(p.environments(), r.environments, r.environmentNames, "environment", from, origin, duplicates);
                 add(p.storages(), r.storages, r.storageNames, "storage", from, origin, duplicates);
+                p.executors().forEach((name, type) -> executors.add(
+                        new com.fasterxml.jackson.databind.jsontype.NamedType(type, name)));
+            }
+            if (loader != Serialization.class.getClassLoader() && !executors.isEmpty()) {
+                // the shared mappers only know the executors of core's own class loader
+                r.json = Json.mapper().copy();
+                r.yaml = Json.yaml().copy();
+                executors.forEach(t -> {
+                    r.json.registerSubtypes(t);
+                    r.yaml.registerSubtypes(t);
+                });
             }
             if (!duplicates.isEmpty()) {
                 throw new ConfigurationException("duplicate Flowport type names on the class path", duplicates);

@@ -162,10 +162,11 @@ class SerializationTest {
     @Test
     void closestNamesUseEditDistance() {
         List<String> known = List.of("subnets", "securityGroups", "cpu", "memory", "cluster", "taskRoleArn");
-        assertThat(Serialization.closest("subnet", known)).containsExactly("subnets");
-        assertThat(Serialization.closest("memroy", known)).containsExactly("memory");
-        assertThat(Serialization.closest("TaskRoleARN", known)).containsExactly("taskRoleArn");
-        assertThat(Serialization.closest("zzzzzz", known)).isEmpty();
-        assertThat(Serialization.distance("kitten", "sitting")).isEqualTo(3);
+        assertThat(io.flowport.core.spi.Names.closest("subnet", known)).containsExactly("subnets");
+        assertThat(io.flowport.core.spi.Names.closest("memroy", known)).containsExactly("memory");
+        assertThat(io.flowport.core.spi.Names.closest("TaskRoleARN", known)).containsExactly("taskRoleArn");
+        assertThat(io.flowport.core.spi.Names.closest("zzzzzz", known)).isEmpty();
+        assertThat(io.flowport.core.spi.Names.closest("kitten", java.util.List.of("sitting", "mitten")))
+                .containsExactly("mitten");
     }
 }

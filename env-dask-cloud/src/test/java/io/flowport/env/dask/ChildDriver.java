@@ -45,7 +45,7 @@ public final class ChildDriver {
             // args: ecs <endpoint> <schedulerPort> <dashboardPort>; the scheduler closes 5 s after its driver died
             System.setProperty("aws.accessKeyId", "AKIDDASK");
             System.setProperty("aws.secretAccessKey", "dask-secret");
-            env.providerClass("fargate").idleTimeout(java.time.Duration.ofSeconds(5)).providerSettings(java.util.Map.of(
+            env.providerClass("fargate").driver("local").idleTimeout(java.time.Duration.ofSeconds(5)).providerSettings(java.util.Map.of(
                     "image", "ghcr.io/dask/dask:2022.12.1", "regionName", "us-east-1", "endpointOverride", args[1],
                     "cluster", "dask", "subnets", java.util.List.of("subnet-0123456789abcdef0"),
                     "executionRoleArn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",

@@ -74,7 +74,8 @@ class EcsClusterIT {
         settings.put("statusPollInterval", "PT0.1S");
         settings.put("nWorkers", 2);
         settings.put("tags", Map.of("team", "data"));
-        return DaskCloudProviderEnvironment.builder().providerClass("fargate").providerSettings(settings);
+        return DaskCloudProviderEnvironment.builder().providerClass("fargate").providerSettings(settings)
+                .driver("local");
     }
 
     private static int freePort() throws IOException {
@@ -152,5 +153,37 @@ class EcsClusterIT {
         } finally {
             child.destroyForcibly();
         }
+    }
+
+    @Test
+    void byDefaultTheDriverRunsAsATaskInTheClustersNetworkAndTheCallerOnlyFollowsIt() throws Exception {
+        Map<String, Object> driver = new LinkedHashMap<>();
+        driver.put("driverImage", "123456789012.dkr.ecr.us-east-1.amazonaws.com/flows:1");
+        // the image's runner, here: this test's own class path on this machine
+        java.nio.file.Path runner = java.nio.file.Files.createTempFile("flowport-runner", ".sh");
+        java.nio.file.Files.writeString(runner, "exec '" + java.nio.file.Path.of(System.getProperty("java.home"),
+                "bin", "java") + "' -cp '" + System.getProperty("java.class.path") + "' io.flowport.core.Runner\n");
+        driver.put("driverCommand", List.of("sh", runner.toString()));
+        // what the task role gives a real driver task
+        driver.put("environment", Map.of("AWS_ACCESS_KEY_ID", "AKIDDASK", "AWS_SECRET_ACCESS_KEY", "dask-secret"));
+        DaskCloudProviderEnvironment env = env().driver(null).providerSettings(driver).build();
+        assertThat(env.driver()).isNull();
+
+        FlowRunResult r = env.execute(LocalClusterIT.squares(6), FlowRun.builder().parameter("rows", 6).build());
+
+        assertThat(r.state().type()).as(r.state().toString()).isEqualTo(StateType.SUCCESS);
+        assertThat(r.detail("dask.driver")).contains("in-cluster");
+        List<LocalAwsServer.SimTask> tasks = server.tasks();
+        assertThat(tasks).as("driver, scheduler and 2 workers").hasSize(4);
+        LocalAwsServer.SimTask driverTask = tasks.stream()
+                .filter(t -> t.request().path("taskDefinition").asText().contains("flowport-dask-driver"))
+                .findFirst().orElseThrow();
+        assertThat(driverTask.command()).containsExactly("sh", driver.get("driverCommand") instanceof List<?> l
+                ? l.get(1).toString() : "");
+        assertThat(driverTask.environment()).containsKey("FLOWPORT__ENVIRONMENT").containsKey("FLOWPORT__PARAMETERS");
+        assertThat(driverTask.environment().get("FLOWPORT__ENVIRONMENT")).contains("\"driver\":\"local\"")
+                .doesNotContain("BEGIN");
+        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertThat(String.join("\n", driverTask.output()))
+                .contains("\"event\":\"flowport.result\"").contains("\"state\":\"Success\",\"message\":\"7 tasks succeeded\""));
     }
 }

@@ -54,9 +54,11 @@ final class EcsDaskPlatform implements DaskPlatform {
     /** The provider settings of this platform beyond the common ones. */
     static final Set<String> SETTINGS = Set.of("cluster", "subnets", "securityGroups", "executionRoleArn",
             "taskRoleArn", "regionName", "endpointOverride", "tags", "logGroup", "platformVersion",
-            "cpuArchitecture", "pythonExecutable", "schedulerPort", "dashboardPort", "statusPollInterval");
+            "cpuArchitecture", "pythonExecutable", "schedulerPort", "dashboardPort", "statusPollInterval",
+            "driverImage", "driverCpu", "driverMemory", "driverCommand");
     static final String SCHEDULER_FAMILY = "flowport-dask-scheduler";
     static final String WORKER_FAMILY = "flowport-dask-worker";
+    static final String DRIVER_FAMILY = "flowport-dask-driver";
 
     private final String name;
     private final FargateTaskEnvironment scheduler;
@@ -101,18 +103,46 @@ final class EcsDaskPlatform implements DaskPlatform {
     private static FargateTaskEnvironment environment(String name, Map<String, Object> s, DaskSecurity security,
                                                       ProcessSpec.Role role) {
         boolean sched = role == ProcessSpec.Role.SCHEDULER;
-        ContainerDefinition.Builder container = ContainerDefinition.builder().name("dask")
-                .image(string(s, "image", null));
+        return common(name, s, security, string(s, "image", null), null)
+                .family(sched ? SCHEDULER_FAMILY : WORKER_FAMILY)
+                .cpu(string(s, sched ? "schedulerCpu" : "workerCpu", sched ? "1024" : "4096"))
+                .memory(string(s, sched ? "schedulerMemory" : "workerMemory", sched ? "4096" : "16384"))
+                .build();
+    }
+
+    /**
+     * The environment that runs the driver in the cluster's network: the runner entry point in
+     * {@code driverImage} (the flows' image, with Flowport, env-dask-cloud and a Python that has Dask's
+     * distributed), with the same network, roles and tags as the cluster.
+     */
+    static FargateTaskEnvironment driver(String name, Map<String, Object> s, DaskSecurity security) {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        if (s.get("environment") instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> env.put(k.toString(), String.valueOf(v)));
+        }
+        FargateTaskEnvironment.Builder b = common(name, s, security, string(s, "driverImage", null), env)
+                .family(DRIVER_FAMILY)
+                .cpu(string(s, "driverCpu", "1024"))
+                .memory(string(s, "driverMemory", "2048"));
+        if (s.get("driverCommand") instanceof List<?> command) {
+            b.runnerCommand(command.stream().map(Object::toString).toList());
+        }
+        return b.build();
+    }
+
+    private static FargateTaskEnvironment.Builder common(String name, Map<String, Object> s, DaskSecurity security,
+                                                         String image, Map<String, String> containerEnvironment) {
+        ContainerDefinition.Builder container = ContainerDefinition.builder().name("dask").image(image);
+        if (containerEnvironment != null && !containerEnvironment.isEmpty()) {
+            container.environment(containerEnvironment);
+        }
         String logGroup = string(s, "logGroup", null);
         if (logGroup != null) {
             container.logConfiguration(LogConfiguration.awslogs(logGroup, string(s, "regionName", null), "dask"));
         }
         FargateTaskEnvironment.Builder b = FargateTaskEnvironment.builder()
                 .launchType(name.equals("ecs") ? FargateTaskEnvironment.EC2 : FargateTaskEnvironment.FARGATE)
-                .family(sched ? SCHEDULER_FAMILY : WORKER_FAMILY)
                 .networkMode("awsvpc")
-                .cpu(string(s, sched ? "schedulerCpu" : "workerCpu", sched ? "1024" : "4096"))
-                .memory(string(s, sched ? "schedulerMemory" : "workerMemory", sched ? "4096" : "16384"))
                 .container(container.build())
                 .assignPublicIp(security.publicIp() ? "ENABLED" : "DISABLED");
         Optional.ofNullable(string(s, "cluster", null)).ifPresent(b::cluster);
@@ -136,7 +166,7 @@ final class EcsDaskPlatform implements DaskPlatform {
             b.lifecycleSettings(BackendLifecycle.Settings.defaults()
                     .withPollIntervals(poll, poll.compareTo(Duration.ofSeconds(30)) > 0 ? poll : Duration.ofSeconds(30)));
         }
-        return b.build();
+        return b;
     }
 
     private static String string(Map<String, Object> s, String key, String fallback) {

@@ -55,13 +55,13 @@ public final class EcsDaskPlatformProvider implements DaskPlatformProvider {
         }
         for (String key : List.of("cluster", "regionName", "executionRoleArn", "taskRoleArn", "pythonExecutable",
                 "logGroup", "schedulerCpu", "schedulerMemory", "workerCpu", "workerMemory", "platformVersion",
-                "cpuArchitecture", "endpointOverride")) {
+                "cpuArchitecture", "endpointOverride", "driverImage", "driverCpu", "driverMemory")) {
             Object v = s.get(key);
             if (v != null && !(v instanceof String) && !(v instanceof Number)) {
                 problems.add(key + " must be text, was " + v);
             }
         }
-        for (String key : List.of("subnets", "securityGroups")) {
+        for (String key : List.of("subnets", "securityGroups", "driverCommand")) {
             Object v = s.get(key);
             if (v != null && !(v instanceof List<?>)) {
                 problems.add(key + " must be a list, e.g. [subnet-0123456789abcdef0]");
@@ -95,6 +95,13 @@ public final class EcsDaskPlatformProvider implements DaskPlatformProvider {
             problems.addAll(EcsDaskPlatform.problems(s));
         }
         return problems;
+    }
+
+    @Override
+    public Optional<io.flowport.core.spi.BackendEnvironment> driverEnvironment(String name,
+                                                                             Map<String, Object> settings,
+                                                                             DaskSecurity security) {
+        return Optional.of(EcsDaskPlatform.driver(name, settings, security));
     }
 
     @Override
