@@ -37,6 +37,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Do not show the progress bar.")
     boolean noProgress;
 
+    @Option(names = "--report", paramLabel = "FILE", description = "The run's HTML timeline report (default: "
+            + "flowport-demo-run.html next to --output).")
+    Path report;
+
     @Override
     public Integer call() {
         if (threads < 1) {
@@ -56,6 +60,8 @@ final class DemoCommand implements Callable<Integer> {
         FlowRunResult result = env.execute(flow, run.build());
         Report.print(result, spec.commandLine().getOut());
         result.result("report").ifPresent(p -> spec.commandLine().getOut().println("report written to " + p));
+        Path html = report != null ? report : output.toAbsolutePath().resolveSibling("flowport-demo-run.html");
+        Report.writeHtml(result, html, spec.commandLine().getOut());
         return result.isSuccess() ? 0 : 1;
     }
 }

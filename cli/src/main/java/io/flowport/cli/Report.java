@@ -1,6 +1,7 @@
 package io.flowport.cli;
 
 import io.flowport.core.FlowRunResult;
+import io.flowport.core.RunReport;
 import io.flowport.core.TaskRun;
 
 import java.io.PrintWriter;
@@ -41,6 +42,15 @@ final class Report {
             out.println("logs (" + r.logs().location() + "), last lines:");
             List<String> lines = r.logs().lines();
             lines.subList(Math.max(0, lines.size() - 10), lines.size()).forEach(l -> out.println("  " + l));
+        }
+    }
+
+    /** Writes the run's HTML report and prints where; a failure to write is printed, not thrown. */
+    static void writeHtml(FlowRunResult r, java.nio.file.Path file, PrintWriter out) {
+        try {
+            out.println("run report: " + RunReport.write(r, file).toAbsolutePath());
+        } catch (java.io.UncheckedIOException e) {
+            out.println("run report not written: " + e.getMessage());
         }
     }
 

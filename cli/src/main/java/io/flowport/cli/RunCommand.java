@@ -61,6 +61,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "Do not show the progress bar.")
     boolean noProgress;
 
+    @Option(names = "--report", paramLabel = "FILE", description = "Also write the run's HTML timeline report "
+            + "(one bar per task attempt, phases, messages, last log lines) to FILE.")
+    Path report;
+
     /** The variables the plugin directory is read from; the process's own, replaced in tests. */
     Map<String, String> environment = System.getenv();
 
@@ -110,6 +114,9 @@ final class RunCommand implements Callable<Integer> {
         }
         FlowRunResult result = env.execute(f, run.build());
         Report.print(result, spec.commandLine().getOut());
+        if (report != null) {
+            Report.writeHtml(result, report, spec.commandLine().getOut());
+        }
         return result.isSuccess() ? 0 : 1;
     }
 

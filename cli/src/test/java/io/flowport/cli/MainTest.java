@@ -52,6 +52,9 @@ class MainTest {
         assertThat(err()).contains("[7/7]");
         String text = Files.readString(report);
         assertThat(text).contains("total              69080.40").contains("237 records, 3 rejected");
+        Path html = dir.resolve("flowport-demo-run.html");
+        assertThat(out()).contains("run report: " + html.toAbsolutePath());
+        assertThat(Files.readString(html)).contains("\"transform-north\"").contains("\"flow\":\"demo-etl\"");
     }
 
     @Test
@@ -70,10 +73,14 @@ class MainTest {
         Path env = dir.resolve("env.json");
         Files.writeString(env, "{\"type\":\"local-process\",\"jvmOptions\":[\"-Xmx128m\"]}");
         Path report = dir.resolve("r.txt");
+        Path html = dir.resolve("reports/child.html");
         int code = Main.execute("run", "--flow", "demo-etl", "--env", env.toString(), "--no-progress",
-                "-p", "output=" + report, "-p", "latencyMs=0");
+                "-p", "output=" + report, "-p", "latencyMs=0", "--report", html.toString());
         assertThat(code).as(out()).isZero();
         assertThat(Files.readString(report)).contains("237 records");
+        // the tasks ran in the child JVM; its runner's timeline gives them to the table and the report
+        assertThat(out()).contains("transform-north  Success").contains("run report: " + html.toAbsolutePath());
+        assertThat(Files.readString(html)).contains("\"aggregate\"");
     }
 
     @Test

@@ -3,6 +3,8 @@ package io.flowport.core;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.flowport.core.spi.Instrumentation;
+import io.flowport.core.spi.RunObservation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,7 @@ public abstract class AbstractEnvironment implements Environment {
     private final Executor executor;
     private final StartCallback onStart;
     private final ExitCallback onExit;
+    private final Instrumentation instrumentation;
 
     /** Copies the common settings from a builder. */
     protected AbstractEnvironment(Builder<?> b) {
@@ -45,6 +48,12 @@ public abstract class AbstractEnvironment implements Environment {
         this.executor = b.executor == null ? Executor.parallel() : b.executor;
         this.onStart = b.onStart;
         this.onExit = b.onExit;
+        this.instrumentation = b.instrumentation;
+    }
+
+    /** What observes this environment's runs for metrics and traces (never serialized). */
+    public Instrumentation instrumentation() {
+        return instrumentation;
     }
 
     @Override
@@ -106,12 +115,58 @@ public abstract class AbstractEnvironment implements Environment {
      */
     protected abstract FlowRunResult doExecute(Flow flow, FlowRun run);
 
+    /**
+     * As {@link #doExecute(Flow, FlowRun)}, with the run's observation: environments that start a runner elsewhere
+     * override it to carry {@link RunObservation#traceContext()} into the runner's variables
+     * ({@link RunnerSettings#traceVariables}) and to report their provider calls. {@code run} already carries the
+     * observation's listener. The default calls {@link #doExecute(Flow, FlowRun)}.
+     */
+    protected FlowRunResult doExecute(Flow flow, FlowRun run, RunObservation observation) {
+        return doExecute(flow, run);
+    }
+
     @Override
     public final FlowRunResult execute(Flow flow, FlowRun run) {
         Objects.requireNonNull(flow, "flow");
         Objects.requireNonNull(run, "run");
         checkValid(flow);
         flow.resolveParameters(run.parameters());
+        RunObservation observation = observe(flow, run);
+        FlowRun observed = observation == RunObservation.NONE ? run
+                : run.toBuilder().listener(run.listener().andThen(observation.listener())).build();
+        FlowRunResult result = null;
+        try {
+            result = execute(flow, observed, observation);
+            if (result.detail(FlowRunResult.PARAMETERS).isEmpty()) {
+                result = result.withDetail(FlowRunResult.PARAMETERS, flow.resolveParameters(run.parameters()));
+            }
+            return result;
+        } finally {
+            if (result != null) {
+                finished(observation, result);
+            }
+        }
+    }
+
+    private RunObservation observe(Flow flow, FlowRun run) {
+        try {
+            RunObservation o = instrumentation.runStarted(flow, run, type(), Map.of());
+            return o == null ? RunObservation.NONE : o;
+        } catch (RuntimeException e) {
+            LOG.warn("flow run {}: instrumentation failed on the run's start: {}", run.id(), e.toString());
+            return RunObservation.NONE;
+        }
+    }
+
+    private static void finished(RunObservation observation, FlowRunResult result) {
+        try {
+            observation.finished(result);
+        } catch (RuntimeException e) {
+            LOG.warn("flow run {}: instrumentation failed on the run's end: {}", result.flowRunId(), e.toString());
+        }
+    }
+
+    private FlowRunResult execute(Flow flow, FlowRun run, RunObservation observation) {
         RunInfo info = new RunInfo(flow, run, type());
         Instant start = Instant.now();
         FlowRunResult result;
@@ -125,13 +180,13 @@ public abstract class AbstractEnvironment implements Environment {
                         State.failed("onStart callback failed: " + e, e), start);
                 return exit(info, result);
             } catch (Error e) {
-                exit(info, FlowRunResult.of(run.id(), flow.name(), State.failed("onStart callback failed: " + e, e),
-                        start));
+                finished(observation, exit(info, FlowRunResult.of(run.id(), flow.name(),
+                        State.failed("onStart callback failed: " + e, e), start)));
                 throw e;
             }
         }
         try {
-            result = doExecute(flow, run);
+            result = doExecute(flow, run, observation);
         } catch (LaunchException | ConfigurationException e) {
             result = FlowRunResult.of(run.id(), flow.name(), State.failed(e.getMessage(), e), start);
         } catch (RuntimeException e) {
@@ -141,8 +196,8 @@ public abstract class AbstractEnvironment implements Environment {
             // onExit always runs; the Error (out of memory, a linkage problem) still reaches the caller
             LOG.warn("flow run {} of '{}': {} while running; onExit runs before it is rethrown", run.id(),
                     flow.name(), e.toString());
-            exit(info, FlowRunResult.of(run.id(), flow.name(), State.crashed(type() + " environment failed: " + e, e),
-                    start));
+            finished(observation, exit(info, FlowRunResult.of(run.id(), flow.name(),
+                    State.crashed(type() + " environment failed: " + e, e), start)));
             throw e;
         }
         return exit(info, result);
@@ -169,6 +224,7 @@ public abstract class AbstractEnvironment implements Environment {
         private Executor executor;
         private StartCallback onStart;
         private ExitCallback onExit;
+        private Instrumentation instrumentation = Instrumentation.NONE;
 
         /** Creates an empty builder. */
         protected Builder() {
@@ -223,6 +279,17 @@ public abstract class AbstractEnvironment implements Environment {
         /** A callback run after the run ended, whatever the outcome. Never serialized. */
         public B onExit(ExitCallback callback) {
             this.onExit = callback;
+            return self();
+        }
+
+        /**
+         * What observes the runs for metrics and traces (e.g. {@code FlowportMetrics} of {@code flowport-micrometer},
+         * {@code FlowportTracing} of {@code flowport-opentelemetry}; several with {@link Instrumentation#of}).
+         * Default: none. Never serialized, and not a setting of environment documents (set in code only).
+         */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public B instrumentation(Instrumentation value) {
+            this.instrumentation = Objects.requireNonNull(value, "instrumentation");
             return self();
         }
     }

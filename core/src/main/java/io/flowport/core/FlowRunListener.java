@@ -22,6 +22,18 @@ public interface FlowRunListener {
     }
 
     /**
+     * A task that runs in this process ended: called once per task, right after its final
+     * {@link #taskStateChanged}, on the same thread, with its attempts' times. Tasks that never started (skipped,
+     * cancelled before their turn) have no attempts.
+     *
+     * @param run     the run
+     * @param task    the task
+     * @param outcome its final state, attempts with their start and end, and duration
+     */
+    default void taskFinished(FlowRun run, TaskSpec task, TaskRun outcome) {
+    }
+
+    /**
      * The run's infrastructure entered another phase (remote runs only). Called once per phase change, in order,
      * between {@link #runStarted} and {@link #runFinished}.
      *
@@ -33,5 +45,20 @@ public interface FlowRunListener {
 
     /** A run finished. */
     default void runFinished(FlowRunResult result) {
+    }
+
+    /**
+     * A listener that tells {@code this}, then {@code other}. Each is called even when the other throws (the error
+     * is logged), so that one broken listener does not silence the next.
+     */
+    default FlowRunListener andThen(FlowRunListener other) {
+        java.util.Objects.requireNonNull(other, "other");
+        if (other == NONE) {
+            return this;
+        }
+        if (this == NONE) {
+            return other;
+        }
+        return new ListenerPair(this, other);
     }
 }

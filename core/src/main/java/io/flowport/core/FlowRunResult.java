@@ -30,6 +30,12 @@ public record FlowRunResult(String flowRunId, String flowName, State state, Map<
                             Instant startedAt, Duration duration, List<String> warnings, RunLogs logs,
                             List<PhaseChange> phases, Map<String, Object> details) {
 
+    /**
+     * The {@link #details() detail} holding the run's parameters (defaults applied where the flow was at hand), set
+     * by the executors and by every environment's {@code execute}.
+     */
+    public static final String PARAMETERS = "flowport.parameters";
+
     /** Validates the result and copies its collections. */
     public FlowRunResult {
         Objects.requireNonNull(flowRunId, "flowRunId");
@@ -105,6 +111,12 @@ public record FlowRunResult(String flowRunId, String flowName, State state, Map<
         Map<String, Object> d = new java.util.LinkedHashMap<>(details);
         d.put(Objects.requireNonNull(key, "key"), value);
         return new FlowRunResult(flowRunId, flowName, state, tasks, startedAt, duration, warnings, logs, phases, d);
+    }
+
+    /** The run's parameters, from the {@link #PARAMETERS} detail (empty when not recorded). */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> parameters() {
+        return details.get(PARAMETERS) instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     /** One detail, if the environment recorded it. */

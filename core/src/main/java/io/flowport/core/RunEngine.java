@@ -51,9 +51,19 @@ final class RunEngine {
     private final int n;
     private final State[] states;
     private final Object[] results;
-    private final int[] attempts;
+    /**
+     * Start of each task's first attempt, in nanoseconds after {@link #startNanos}, plus one: 0 means the task did
+     * not start. Whether it ran once or more is known from {@link #retried}, so no per-task attempt count is kept.
+     */
+    private final long[] starts;
     private final long[] durations;
-    private final AtomicReferenceArray<Thread> running;
+    /** The attempts of tasks that were retried, by task index; created on the first retry of the run. */
+    private volatile Map<Integer, Retried> retried;
+    /**
+     * The thread running an attempt now, by worker slot (one slot per thread of the run, not per task: the run's
+     * memory stays at a few words per task), so that cancellation can interrupt it.
+     */
+    private volatile AtomicReferenceArray<Thread> running = new AtomicReferenceArray<>(1);
     private final FlowRunListener listener;
     private final boolean notify;
     private volatile boolean timedOut;
@@ -68,9 +78,8 @@ final class RunEngine {
         this.n = tasks.size();
         this.states = new State[n];
         this.results = new Object[n];
-        this.attempts = new int[n];
+        this.starts = new long[n];
         this.durations = new long[n];
-        this.running = new AtomicReferenceArray<>(n);
         this.listener = run.listener();
         this.notify = listener != FlowRunListener.NONE;
     }
@@ -84,7 +93,22 @@ final class RunEngine {
     }
 
     FlowRunResult runInParallel(int threads) {
-        return drive(() -> new ParallelRun(Math.max(1, Math.min(threads, Math.max(1, n)))).run());
+        int size = Math.max(1, Math.min(threads, Math.max(1, n)));
+        running = new AtomicReferenceArray<>(size + 1); // slot 0: a thread that is not one of the run's workers
+        return drive(() -> new ParallelRun(size).run());
+    }
+
+    /** A thread of a parallel run's pool, with its slot in {@link #running}. */
+    private static final class Worker extends Thread {
+        final RunEngine engine;
+        final int slot;
+
+        Worker(Runnable r, String name, RunEngine engine, int slot) {
+            super(r, name);
+            this.engine = engine;
+            this.slot = slot;
+            setDaemon(true);
+        }
     }
 
     private FlowRunResult drive(Runnable body) {
@@ -120,8 +144,9 @@ final class RunEngine {
     }
 
     private void interruptRunning() {
-        for (int i = 0; i < n; i++) {
-            Thread t = running.get(i);
+        AtomicReferenceArray<Thread> slots = running;
+        for (int i = 0; i < slots.length(); i++) {
+            Thread t = slots.get(i);
             if (t != null) {
                 t.interrupt();
             }
@@ -145,6 +170,7 @@ final class RunEngine {
                         ? State.cancelled(run.cancellation().reason())
                         : State.of(StateType.SKIPPED, "upstream task '" + tasks.get(u).name() + "' " + why);
                 announce(i, s);
+                finished(i, s);
                 return s;
             }
         }
@@ -155,7 +181,19 @@ final class RunEngine {
             s = State.crashed("task '" + tasks.get(i).name() + "' crashed: " + t, t);
         }
         announce(i, s);
+        finished(i, s);
         return s;
+    }
+
+    private void finished(int i, State s) {
+        if (notify) {
+            try {
+                listener.taskFinished(run, tasks.get(i), taskRun(i, s));
+            } catch (RuntimeException e) {
+                LOG.warn("flow run {}: listener failed on the end of task '{}': {}", run.id(), tasks.get(i).name(),
+                        e.toString());
+            }
+        }
     }
 
     private void announce(int i, State s) {
@@ -176,17 +214,21 @@ final class RunEngine {
             return State.cancelled(run.cancellation().reason());
         }
         long t0 = System.nanoTime();
+        starts[i] = t0 - startNanos + 1;
         announce(i, RUNNING);
         State last = null;
         int maxAttempts = task.retries() + 1;
         try {
             for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-                attempts[i] = attempt;
+                // the first attempt's start is the task's; later ones (rare) are recorded on the side
+                long a0 = attempt == 1 ? t0 - startNanos
+                        : retriedOf(i).started(attempt, System.nanoTime() - startNanos);
                 last = attempt(i, task, attempt);
                 if (last.isSuccess() || last.type() == StateType.CANCELLED || last.type() == StateType.CRASHED) {
                     return last;
                 }
                 if (attempt < maxAttempts) {
+                    retriedOf(i).ended(attempt, a0, System.nanoTime() - startNanos, last);
                     announce(i, State.of(StateType.RETRYING, "attempt " + attempt + " of " + maxAttempts + ": "
                             + last.message()));
                     if (!task.retryDelay().isZero() && !sleep(task.retryDelay())) {
@@ -200,9 +242,24 @@ final class RunEngine {
         }
     }
 
+    private Retried retriedOf(int i) {
+        Map<Integer, Retried> m = retried;
+        if (m == null) {
+            synchronized (this) {
+                m = retried;
+                if (m == null) {
+                    m = new java.util.concurrent.ConcurrentHashMap<>();
+                    retried = m;
+                }
+            }
+        }
+        return m.computeIfAbsent(i, k -> new Retried());
+    }
+
     private State attempt(int i, TaskSpec task, int attempt) {
         Thread self = Thread.currentThread();
-        running.set(i, self);
+        int slot = self instanceof Worker w && w.engine == this ? w.slot : 0;
+        running.set(slot, self);
         // 0 = running, 1 = finished, 2 = timed out
         AtomicInteger phase = null;
         ScheduledFuture<?> timer = null;
@@ -243,7 +300,7 @@ final class RunEngine {
             if (timer != null) {
                 timer.cancel(false);
             }
-            running.set(i, null);
+            running.set(slot, null);
             // an interrupt meant for this attempt must not leak into the next task on this thread
             Thread.interrupted();
         }
@@ -295,7 +352,8 @@ final class RunEngine {
             state = State.success(n + (n == 1 ? " task" : " tasks") + " succeeded");
         }
         return new FlowRunResult(run.id(), flow.name(), state, new TaskRuns(), startedAt,
-                Duration.ofNanos(System.nanoTime() - startNanos), List.of(), RunLogs.NONE);
+                Duration.ofNanos(System.nanoTime() - startNanos), List.of(), RunLogs.NONE, List.of(),
+                Map.of(FlowRunResult.PARAMETERS, parameters));
     }
 
     private State stateOf(int i) {
@@ -303,7 +361,80 @@ final class RunEngine {
     }
 
     private TaskRun taskRun(int i) {
-        return new TaskRun(tasks.get(i).name(), stateOf(i), results[i], attempts[i], Duration.ofNanos(durations[i]));
+        return taskRun(i, stateOf(i));
+    }
+
+    private TaskRun taskRun(int i, State state) {
+        TaskSpec task = tasks.get(i);
+        return new TaskRun(task.name(), state, results[i], attemptsOf(i), Duration.ofNanos(durations[i]),
+                history(i, state), task.upstream());
+    }
+
+    /** The attempts of task {@code i}, made when asked for: the engine keeps only offsets while it runs. */
+    private List<TaskAttempt> history(int i, State state) {
+        if (starts[i] == 0) {
+            return List.of();
+        }
+        long start = starts[i] - 1;
+        long end = start + durations[i];
+        Map<Integer, Retried> m = retried;
+        Retried r = m == null ? null : m.get(i);
+        if (r == null) {
+            return List.of(new TaskAttempt(1, at(start), at(end), state));
+        }
+        return r.history(this, end, state);
+    }
+
+    /** How many attempts of task {@code i} ran. */
+    private int attemptsOf(int i) {
+        if (starts[i] == 0) {
+            return 0;
+        }
+        Map<Integer, Retried> m = retried;
+        Retried r = m == null ? null : m.get(i);
+        return r == null ? 1 : r.count();
+    }
+
+    private Instant at(long offsetNanos) {
+        return startedAt.plusNanos(offsetNanos);
+    }
+
+    /**
+     * The attempts of one task that was retried: the ones that ended in a retried state, and the start of the one
+     * running now. Written only by the thread running the task; read after the task ended.
+     */
+    private static final class Retried {
+        /** Attempts that ended in a state that was retried: number, start and end offsets, state. */
+        private final List<Object[]> ended = new java.util.ArrayList<>(2);
+        private int current;
+        private long currentStart;
+
+        long started(int number, long offsetNanos) {
+            current = number;
+            currentStart = offsetNanos;
+            return offsetNanos;
+        }
+
+        void ended(int number, long startOffset, long endOffset, State state) {
+            ended.add(new Object[] {number, startOffset, endOffset, state});
+        }
+
+        int count() {
+            return Math.max(current, ended.size());
+        }
+
+        List<TaskAttempt> history(RunEngine engine, long lastEnd, State finalState) {
+            List<TaskAttempt> out = new java.util.ArrayList<>(ended.size() + 1);
+            for (Object[] e : ended) {
+                out.add(new TaskAttempt((Integer) e[0], engine.at((Long) e[1]), engine.at((Long) e[2]), (State) e[3]));
+            }
+            // a run cancelled during the retry delay has no attempt after the last retried one
+            if (current > ended.size()) {
+                out.add(new TaskAttempt(current, engine.at(currentStart), engine.at(Math.max(lastEnd, currentStart)),
+                        finalState));
+            }
+            return List.copyOf(out);
+        }
     }
 
     /**
@@ -379,9 +510,10 @@ final class RunEngine {
             AtomicInteger seq = new AtomicInteger();
             pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                     r -> {
-                        Thread t = new Thread(r, "flowport-" + flow.name() + "-" + seq.incrementAndGet());
-                        t.setDaemon(true);
-                        return t;
+                        int k = seq.incrementAndGet();
+                        // a pool replaces a thread that died; it reuses slot 0, which only costs precision
+                        return new Worker(r, "flowport-" + flow.name() + "-" + k, RunEngine.this,
+                                k < running.length() ? k : 0);
                     });
             try {
                 for (int i = 0; i < n; i++) {

@@ -23,6 +23,14 @@ public final class RunnerSettings {
     /** The run's parameters as a JSON object. Optional. */
     public static final String PARAMETERS = "FLOWPORT__PARAMETERS";
 
+    /**
+     * The W3C {@code traceparent} of the caller's span, so that the run's spans inside the unit join the caller's
+     * trace. Optional: set when the caller traces its runs.
+     */
+    public static final String TRACEPARENT = "FLOWPORT__TRACEPARENT";
+    /** The W3C {@code tracestate} that goes with {@link #TRACEPARENT}. Optional. */
+    public static final String TRACESTATE = "FLOWPORT__TRACESTATE";
+
     /** The runner's main class, for container commands. */
     public static final String MAIN_CLASS = "io.flowport.core.Runner";
 
@@ -61,6 +69,39 @@ public final class RunnerSettings {
     }
 
     /**
+     * What a runner reported in its output: the last {@link #RESULT_EVENT} line among {@code lines} (which may
+     * carry a log prefix) read with the tasks of its timeline — each task's state, upstream tasks and attempts with
+     * their times on the runner's clock. Empty if it reported nothing (it was killed, or the lines are from a
+     * command flow).
+     */
+    public static java.util.Optional<ReportedRun> reportedRun(List<String> lines) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            ReportedRun r = Runner.parseReportedRun(lines.get(i));
+            if (r != null) {
+                return java.util.Optional.of(r);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * A run as its runner reported it.
+     *
+     * @param state        the run's final state
+     * @param startedAt    when the run started on the runner's clock, or {@code null} for a runner that did not say
+     * @param tasks        its tasks by name, in topological order, without results (empty for a runner that did
+     *                     not report them)
+     * @param tasksOmitted how many tasks the runner left out of its line (which has a size limit)
+     */
+    public record ReportedRun(State state, java.time.Instant startedAt, Map<String, TaskRun> tasks, int tasksOmitted) {
+        /** Validates the report and copies its tasks. */
+        public ReportedRun {
+            java.util.Objects.requireNonNull(state, "state");
+            tasks = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tasks));
+        }
+    }
+
+    /**
      * The variables that tell a runner what to run: run id, flow location, storage, environment and parameters.
      * Without a storage in {@code run}, the flow is looked up by name on the runner's class path.
      *
@@ -89,6 +130,37 @@ public final class RunnerSettings {
                     + e.getOriginalMessage());
         }
         return vars;
+    }
+
+    /**
+     * The runner variables that carry a W3C trace context: {@code traceparent} as {@link #TRACEPARENT},
+     * {@code tracestate} as {@link #TRACESTATE}; other keys are not carried.
+     */
+    public static Map<String, String> traceVariables(Map<String, String> traceContext) {
+        Map<String, String> vars = new LinkedHashMap<>();
+        String parent = traceContext.get("traceparent");
+        if (parent != null && !parent.isBlank()) {
+            vars.put(TRACEPARENT, parent);
+            String state = traceContext.get("tracestate");
+            if (state != null && !state.isBlank()) {
+                vars.put(TRACESTATE, state);
+            }
+        }
+        return vars;
+    }
+
+    /** The W3C trace context a runner was started with ({@code traceparent}, {@code tracestate}), from its variables. */
+    public static Map<String, String> traceContext(Map<String, String> variables) {
+        Map<String, String> context = new LinkedHashMap<>();
+        String parent = variables.get(TRACEPARENT);
+        if (parent != null && !parent.isBlank()) {
+            context.put("traceparent", parent.trim());
+            String state = variables.get(TRACESTATE);
+            if (state != null && !state.isBlank()) {
+                context.put("tracestate", state.trim());
+            }
+        }
+        return context;
     }
 
     /**

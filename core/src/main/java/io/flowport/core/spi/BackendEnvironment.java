@@ -53,7 +53,7 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
             synchronized (this) {
                 l = lifecycle;
                 if (l == null) {
-                    l = new BackendLifecycle(createBackend(), lifecycleSettings());
+                    l = new BackendLifecycle(createBackend(), lifecycleSettings(), instrumentation(), type());
                     lifecycle = l;
                 }
             }
@@ -68,9 +68,35 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
         lifecycle().prepare(flow);
     }
 
+    /**
+     * The observation of the run this thread is executing, between {@link #doExecute(Flow, FlowRun, RunObservation)}
+     * and the lifecycle: providers override {@link #doExecute(Flow, FlowRun)} (to delete a unit after its run, say)
+     * and call {@code super}, so the observation cannot travel as an argument. {@code execute} blocks on the
+     * calling thread, which makes a thread-local exact here.
+     */
+    private static final ThreadLocal<RunObservation> OBSERVING = new ThreadLocal<>();
+
     @Override
     protected FlowRunResult doExecute(Flow flow, FlowRun run) {
-        return lifecycle().execute(flow, run, launchRequest(flow, run));
+        RunObservation observation = OBSERVING.get();
+        return observation == null ? lifecycle().execute(flow, run, launchRequest(flow, run))
+                : lifecycle().execute(flow, run, launchRequest(flow, run), observation);
+    }
+
+    /** Runs the provider's {@link #doExecute(Flow, FlowRun)} with the run's observation at hand for the lifecycle. */
+    @Override
+    protected final FlowRunResult doExecute(Flow flow, FlowRun run, RunObservation observation) {
+        RunObservation outer = OBSERVING.get();
+        OBSERVING.set(observation);
+        try {
+            return doExecute(flow, run);
+        } finally {
+            if (outer == null) {
+                OBSERVING.remove();
+            } else {
+                OBSERVING.set(outer);
+            }
+        }
     }
 
     /**

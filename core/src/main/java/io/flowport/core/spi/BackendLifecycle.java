@@ -70,8 +70,12 @@ public final class BackendLifecycle implements AutoCloseable {
 
     private final Backend backend;
     private final Settings settings;
+    private final Instrumentation instrumentation;
+    private final String environment;
+    private final String name;
     private final ScheduledThreadPoolExecutor timers;
     private final ThreadPoolExecutor io;
+    private final RetryPolicy<Object> prepareRetries;
     private final RetryPolicy<Object> retries;
     private final RetryPolicy<Object> stopRetries;
     private final RateLimiter<Object> launchPacing;
@@ -80,29 +84,102 @@ public final class BackendLifecycle implements AutoCloseable {
     private final Poller poller;
     private volatile boolean closed;
 
-    /** A lifecycle for {@code backend}; threads start lazily. */
+    /** A lifecycle for {@code backend} without instrumentation; threads start lazily. */
     public BackendLifecycle(Backend backend, Settings settings) {
+        this(backend, settings, Instrumentation.NONE, backend.name());
+    }
+
+    /**
+     * A lifecycle for {@code backend}; threads start lazily.
+     *
+     * @param instrumentation what observes the backend's calls and the runs submitted without an observation
+     * @param environment     the environment type those runs are counted under (e.g. {@code fargate-task})
+     */
+    public BackendLifecycle(Backend backend, Settings settings, Instrumentation instrumentation, String environment) {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.instrumentation = Objects.requireNonNull(instrumentation, "instrumentation");
+        this.environment = Objects.requireNonNull(environment, "environment");
+        this.name = backend.name();
         this.timers = new ScheduledThreadPoolExecutor(1, threads("timer"));
         this.timers.setRemoveOnCancelPolicy(true);
         this.io = new ThreadPoolExecutor(settings.threads(), settings.threads(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), threads("io"));
         this.io.allowCoreThreadTimeOut(true);
-        this.retries = RetryPolicy.builder()
-                .handle(TransientException.class)
-                .withMaxRetries(-1)
-                .withMaxDuration(settings.launchDeadline())
-                .withDelayFn(ctx -> settings.backoff().delay(ctx.getAttemptCount() - 1))
-                .build();
+        this.prepareRetries = retryPolicy("prepare");
+        this.retries = retryPolicy("launch");
         this.stopRetries = RetryPolicy.builder()
                 .handle(TransientException.class)
                 .withMaxRetries(STOP_RETRIES)
                 .withDelayFn(ctx -> settings.backoff().delay(ctx.getAttemptCount() - 1))
+                .onRetry(e -> retried("stop", e.getLastException()))
                 .build();
         this.launchPacing = settings.launchesPerSecond() > 0
                 ? RateLimiter.smoothBuilder(interval(settings.launchesPerSecond())).build() : null;
         this.poller = backend.observation() instanceof Observation.Polling p ? new Poller(p) : null;
+    }
+
+    private RetryPolicy<Object> retryPolicy(String operation) {
+        return RetryPolicy.builder()
+                .handle(TransientException.class)
+                .withMaxRetries(-1)
+                .withMaxDuration(settings.launchDeadline())
+                .withDelayFn(ctx -> settings.backoff().delay(ctx.getAttemptCount() - 1))
+                .onRetry(e -> retried(operation, e.getLastException()))
+                .build();
+    }
+
+    private void retried(String operation, Throwable cause) {
+        try {
+            instrumentation.retried(name, operation, cause);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: instrumentation failed on a retry: {}", name, e.toString());
+        }
+    }
+
+    /** Calls the backend, telling {@code observation} how the call went. */
+    private static <T> T observed(CallObservation observation, java.util.function.Supplier<T> call) {
+        T value;
+        try {
+            value = call.get();
+        } catch (RuntimeException | Error e) {
+            failedCall(observation, e);
+            throw e;
+        }
+        try {
+            observation.succeeded();
+        } catch (RuntimeException e) {
+            LOG.warn("instrumentation failed on a call's end: {}", e.toString());
+        }
+        return value;
+    }
+
+    private static void failedCall(CallObservation observation, Throwable error) {
+        try {
+            observation.failed(error);
+        } catch (RuntimeException e) {
+            LOG.warn("instrumentation failed on a call's end: {}", e.toString());
+        }
+    }
+
+    private CallObservation call(String operation) {
+        try {
+            CallObservation c = instrumentation.call(name, operation);
+            return c == null ? CallObservation.NONE : c;
+        } catch (RuntimeException e) {
+            LOG.warn("{}: instrumentation failed on a call: {}", name, e.toString());
+            return CallObservation.NONE;
+        }
+    }
+
+    private CallObservation call(Tracked t, String operation) {
+        try {
+            CallObservation c = t.observation.call(name, operation);
+            return c == null ? CallObservation.NONE : c;
+        } catch (RuntimeException e) {
+            LOG.warn("{}: instrumentation failed on a call: {}", name, e.toString());
+            return CallObservation.NONE;
+        }
     }
 
     private ThreadFactory threads(String kind) {
@@ -146,8 +223,8 @@ public final class BackendLifecycle implements AutoCloseable {
     private CompletableFuture<Definition> prepareAsync(Flow flow) {
         return definitions.compute(flow.name(), (name, known) -> known != null && !known.isCompletedExceptionally()
                 ? known
-                : Failsafe.with(retries).with(io).getAsync(() -> {
-                    Definition d = backend.prepare(flow);
+                : Failsafe.with(prepareRetries).with(io).getAsync(() -> {
+                    Definition d = observed(call("prepare"), () -> backend.prepare(flow));
                     LOG.info("{}: definition {} for flow '{}' ({})", backend.name(), d.id(), flow.name(),
                             d.created() ? "registered" : "reused");
                     return d;
@@ -170,7 +247,19 @@ public final class BackendLifecycle implements AutoCloseable {
      * @throws IllegalStateException if this lifecycle is closed
      */
     public CompletableFuture<FlowRunResult> submit(Flow flow, FlowRun run, LaunchRequest request) {
-        Tracked t = track(flow, run, request);
+        return submit(flow, run, request, null);
+    }
+
+    /**
+     * As {@link #submit(Flow, FlowRun, LaunchRequest)}, for a run already observed by its environment: {@code run}
+     * carries the observation's listener, and the caller reports the run's end to it. With {@code null}, this
+     * lifecycle observes the run itself through its {@link Instrumentation}.
+     *
+     * @throws IllegalStateException if this lifecycle is closed
+     */
+    public CompletableFuture<FlowRunResult> submit(Flow flow, FlowRun run, LaunchRequest request,
+                                                   RunObservation observation) {
+        Tracked t = track(flow, run, request, observation);
         prepareAndLaunch(t, flow);
         return t.handedOut;
     }
@@ -185,7 +274,7 @@ public final class BackendLifecycle implements AutoCloseable {
      * @throws IllegalStateException if this lifecycle is closed
      */
     public CompletableFuture<FlowRunResult> resume(Flow flow, FlowRun run, LaunchRequest request) {
-        Tracked t = track(flow, run, request);
+        Tracked t = track(flow, run, request, null);
         synchronized (t) {
             t.attempting = true; // a stop request during the look-up waits for its answer
         }
@@ -196,7 +285,8 @@ public final class BackendLifecycle implements AutoCloseable {
     private void reattach(Tracked t, Flow flow) {
         Backend.Found newest;
         try {
-            newest = backend.find(Map.of(Labels.FLOW_RUN_ID, Labels.safeValue(t.run.id()))).stream()
+            newest = observed(call(t, "find"), () -> backend.find(Map.of(Labels.FLOW_RUN_ID,
+                    Labels.safeValue(t.run.id())))).stream()
                     .max(Comparator.comparing(f -> f.launch().launchedAt())).orElse(null);
         } catch (RuntimeException e) {
             synchronized (t) {
@@ -236,7 +326,15 @@ public final class BackendLifecycle implements AutoCloseable {
      * Launches one run and waits for its end. Blocking; interrupting the calling thread cancels the run.
      */
     public FlowRunResult execute(Flow flow, FlowRun run, LaunchRequest request) {
-        CompletableFuture<FlowRunResult> f = submit(flow, run, request);
+        return execute(flow, run, request, null);
+    }
+
+    /**
+     * As {@link #execute(Flow, FlowRun, LaunchRequest)}, for a run already observed by its environment (see
+     * {@link #submit(Flow, FlowRun, LaunchRequest, RunObservation)}).
+     */
+    public FlowRunResult execute(Flow flow, FlowRun run, LaunchRequest request, RunObservation observation) {
+        CompletableFuture<FlowRunResult> f = submit(flow, run, request, observation);
         boolean interrupted = false;
         try {
             while (true) {
@@ -260,11 +358,35 @@ public final class BackendLifecycle implements AutoCloseable {
         }
     }
 
-    private Tracked track(Flow flow, FlowRun run, LaunchRequest request) {
+    private Tracked track(Flow flow, FlowRun submitted, LaunchRequest request, RunObservation given) {
+        FlowRun run = submitted;
         if (closed) {
             throw new IllegalStateException("this lifecycle of backend " + backend.name() + " is closed");
         }
-        Tracked t = new Tracked(flow.name(), run, request);
+        RunObservation observation = given;
+        boolean owned = false;
+        if (observation == null) {
+            owned = true;
+            try {
+                observation = instrumentation.runStarted(flow, run, environment, Map.of());
+            } catch (RuntimeException e) {
+                LOG.warn("flow run {}: instrumentation failed on the run's start: {}", run.id(), e.toString());
+            }
+            if (observation == null) {
+                observation = RunObservation.NONE;
+            }
+            if (observation != RunObservation.NONE) {
+                run = run.toBuilder().listener(run.listener().andThen(observation.listener())).build();
+            }
+        }
+        Tracked t = new Tracked(flow.name(), run, withTraceContext(request, observation));
+        t.observation = observation;
+        t.ownsObservation = owned;
+        return register(flow, t);
+    }
+
+    private Tracked register(Flow flow, Tracked t) {
+        FlowRun run = t.run;
         inFlight.add(t);
         safely(run, "the run's start", () -> run.listener().runStarted(flow, run));
         t.cancelHook = run.cancellation().onCancel(() -> requestStop(t,
@@ -274,6 +396,25 @@ public final class BackendLifecycle implements AutoCloseable {
             run.cancellation().cancel("run timed out after " + timeout);
         }, timeout.toNanos(), TimeUnit.NANOSECONDS)));
         return t;
+    }
+
+    /** The request with the run's trace context among the runner's variables. */
+    private static LaunchRequest withTraceContext(LaunchRequest request, RunObservation observation) {
+        Map<String, String> context;
+        try {
+            context = observation.traceContext();
+        } catch (RuntimeException e) {
+            LOG.warn("flow run {}: instrumentation failed on the trace context: {}", request.flowRunId(), e.toString());
+            return request;
+        }
+        Map<String, String> vars = context == null ? Map.of() : RunnerSettings.traceVariables(context);
+        if (vars.isEmpty()) {
+            return request;
+        }
+        Map<String, String> env = new java.util.LinkedHashMap<>(request.environment());
+        env.putAll(vars);
+        return new LaunchRequest(request.flowRunId(), request.flowName(), request.command(), env, request.labels(),
+                request.idempotencyToken());
     }
 
     private void prepareAndLaunch(Tracked t, Flow flow) {
@@ -307,7 +448,8 @@ public final class BackendLifecycle implements AutoCloseable {
                 }
                 attempts.incrementAndGet();
                 try {
-                    Launch l = backend.launch(d, t.request);
+                    LaunchRequest request = t.request;
+                    Launch l = observed(call(t, "launch"), () -> backend.launch(d, request));
                     synchronized (t) {
                         // set before the attempt ends, so that a stop request never sees neither
                         t.launch = l;
@@ -373,7 +515,8 @@ public final class BackendLifecycle implements AutoCloseable {
             poller.add(t);
         } else {
             try {
-                t.watch = ((Observation.Watching) backend.observation()).watch(launch, s -> onStatus(t, s));
+                t.watch = observed(call(t, "watch"),
+                        () -> ((Observation.Watching) backend.observation()).watch(launch, s -> onStatus(t, s)));
             } catch (RuntimeException e) {
                 requestStop(t, StateType.CRASHED, "could not follow the run: " + e.getMessage());
             }
@@ -468,7 +611,10 @@ public final class BackendLifecycle implements AutoCloseable {
         LOG.info("{}: stopping {} of flow run {}: {}", backend.name(), launch.id(), t.run.id(), reason);
         phase(t, RunPhase.STOPPING, reason);
         try {
-            Failsafe.with(stopRetries).with(io).runAsync(() -> backend.stop(launch, reason))
+            Failsafe.with(stopRetries).with(io).runAsync(() -> observed(call(t, "stop"), () -> {
+                        backend.stop(launch, reason);
+                        return null;
+                    }))
                     .whenComplete((v, e) -> {
                         if (e != null) {
                             LOG.warn("{}: could not stop {}: {}", backend.name(), launch.id(), unwrap(e).toString());
@@ -540,15 +686,15 @@ public final class BackendLifecycle implements AutoCloseable {
             complete(t, state, RunLogs.NONE);
         } else {
             execute(io, () -> {
-                RunLogs logs = logsOf(launch);
+                RunLogs logs = logsOf(t, launch);
                 complete(t, withReport(t, state, logs), logs);
             }, () -> complete(t, state, RunLogs.NONE));
         }
     }
 
-    private RunLogs logsOf(Launch launch) {
+    private RunLogs logsOf(Tracked t, Launch launch) {
         try {
-            return backend.logs(launch);
+            return observed(call(t, "logs"), () -> backend.logs(launch));
         } catch (RuntimeException e) {
             LOG.debug("{}: no logs for {}: {}", backend.name(), launch.id(), e.toString());
             return RunLogs.NONE;
@@ -564,7 +710,7 @@ public final class BackendLifecycle implements AutoCloseable {
             return state;
         }
         try {
-            return RunnerSettings.reportedState(logs.tail(REPORT_LINES))
+            return RunnerSettings.reportedState(observed(call(t, "logs"), () -> logs.tail(REPORT_LINES)))
                     .map(r -> new State(state.type(), state.message() + "; the runner reported: " + r, state.cause()))
                     .orElse(state);
         } catch (RuntimeException e) {
@@ -581,9 +727,19 @@ public final class BackendLifecycle implements AutoCloseable {
         }
         FlowRunResult ended = FlowRunResult.of(t.run.id(), t.flowName, state, t.submittedAt).withLogs(logs)
                 .withPhases(phases);
-        FlowRunResult result = t.leftRunning == null ? ended : ended.withDetail(UNIT_LEFT_RUNNING, t.leftRunning);
+        FlowRunResult left = t.leftRunning == null ? ended : ended.withDetail(UNIT_LEFT_RUNNING, t.leftRunning);
+        // a run submitted without an environment's execute, which would add the resolved parameters
+        FlowRunResult result = t.ownsObservation ? left.withDetail(FlowRunResult.PARAMETERS, t.run.parameters())
+                : left;
         LOG.info("{}: flow run {} ended: {}", backend.name(), t.run.id(), state);
         safely(t.run, "the run's end", () -> t.run.listener().runFinished(result));
+        if (t.ownsObservation) {
+            try {
+                t.observation.finished(result);
+            } catch (RuntimeException e) {
+                LOG.warn("flow run {}: instrumentation failed on the run's end: {}", t.run.id(), e.toString());
+            }
+        }
         t.result.complete(result);
     }
 
@@ -593,7 +749,8 @@ public final class BackendLifecycle implements AutoCloseable {
      */
     private void stopStrays(Tracked t) {
         try {
-            for (Backend.Found f : backend.find(Map.of(Labels.FLOW_RUN_ID, Labels.safeValue(t.run.id())))) {
+            for (Backend.Found f : observed(call(t, "find"),
+                    () -> backend.find(Map.of(Labels.FLOW_RUN_ID, Labels.safeValue(t.run.id()))))) {
                 if (!f.status().isFinished()) {
                     LOG.info("{}: stopping {} of cancelled flow run {}, launched although its answer was lost",
                             backend.name(), f.launch().id(), t.run.id());
@@ -798,6 +955,9 @@ public final class BackendLifecycle implements AutoCloseable {
         volatile AutoCloseable cancelHook;
         volatile CompletableFuture<Launch> launching;
         volatile boolean stopSent;
+        /** Observes the run for metrics and traces; finished here when {@link #ownsObservation}. */
+        RunObservation observation = RunObservation.NONE;
+        boolean ownsObservation;
         boolean attempting;
         boolean uncertain;
         RunPhase phase;
@@ -945,7 +1105,7 @@ public final class BackendLifecycle implements AutoCloseable {
                 awaitReadSlot();
                 Map<String, RunStatus> statuses;
                 try {
-                    statuses = polling.describe(launches);
+                    statuses = observed(call("describe"), () -> polling.describe(launches));
                 } catch (RuntimeException e) {
                     anyFailed = true;
                     readFailed(batch, e);

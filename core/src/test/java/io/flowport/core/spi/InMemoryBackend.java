@@ -21,6 +21,8 @@ final class InMemoryBackend implements Backend, Observation.Polling {
 
     final Map<String, Unit> units = new ConcurrentHashMap<>();
     final Map<String, String> byToken = new ConcurrentHashMap<>();
+    /** The last launch request of each flow run. */
+    final Map<String, LaunchRequest> requests = new ConcurrentHashMap<>();
     final AtomicInteger launchCalls = new AtomicInteger();
     final AtomicInteger describeCalls = new AtomicInteger();
     final AtomicInteger prepareCalls = new AtomicInteger();
@@ -61,10 +63,11 @@ final class InMemoryBackend implements Backend, Observation.Polling {
     @Override
     public Launch launch(Definition definition, LaunchRequest request) {
         launchCalls.incrementAndGet();
+        requests.put(request.flowRunId(), request);
         synchronized (this) {
             if (throttleNextLaunches > 0) {
                 throttleNextLaunches--;
-                throw new TransientException("ThrottlingException: Rate exceeded");
+                throw TransientException.throttled("ThrottlingException: Rate exceeded", null);
             }
         }
         String id = byToken.computeIfAbsent(request.idempotencyToken(), t -> {

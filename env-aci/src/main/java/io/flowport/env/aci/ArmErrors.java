@@ -73,7 +73,7 @@ final class ArmErrors {
         if (status >= 0) {
             String text = what + " failed: " + (code == null ? "" : code + ": ") + message + " (HTTP " + status + ")";
             if (isTransient(e)) {
-                return new TransientException(text, e);
+                return new TransientException(text, e, status == 429);
             }
             if (status == 401 || CREDENTIAL_CODES.contains(code)) {
                 return new LaunchException(what + " failed: Azure rejected the credential (" + code + ": " + message

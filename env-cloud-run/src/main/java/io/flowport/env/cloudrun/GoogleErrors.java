@@ -49,7 +49,8 @@ final class GoogleErrors {
         }
         String text = what + " failed: " + c + ": " + message;
         if (TRANSIENT.contains(c)) {
-            return new TransientException(text, e);
+            // RESOURCE_EXHAUSTED is Google's code for a rate limit or quota
+            return new TransientException(text, e, c == StatusCode.Code.RESOURCE_EXHAUSTED);
         }
         return switch (c) {
             case UNAUTHENTICATED -> new LaunchException(what + " failed: Google rejected the credentials (" + c

@@ -459,6 +459,11 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
             public void taskStateChanged(FlowRun r, TaskSpec task, State state) {
                 listener.taskStateChanged(r, task, state);
             }
+
+            @Override
+            public void taskFinished(FlowRun r, TaskSpec task, io.flowport.core.TaskRun outcome) {
+                listener.taskFinished(r, task, outcome);
+            }
         }).build();
         FlowRunResult result = runOnCluster(flow, run, inner, settings);
         safely(run, () -> listener.runFinished(result));

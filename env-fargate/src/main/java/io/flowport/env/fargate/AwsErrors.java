@@ -51,7 +51,8 @@ final class AwsErrors {
                     ? a.awsErrorDetails().errorMessage() : a.getMessage();
             String text = what + " failed: " + code + ": " + message + " (HTTP " + a.statusCode() + ")";
             if (isTransient(a)) {
-                return new TransientException(text, e);
+                // the SDK's own classification of throttling (error codes and HTTP 429), for metrics
+                return new TransientException(text, e, a.isThrottlingException());
             }
             if (CREDENTIAL_CODES.contains(code)) {
                 return new LaunchException(what + " failed: AWS rejected the credentials (" + code + ": " + message

@@ -50,8 +50,9 @@ class AwsErrorsTest extends WithLocalAws {
         assertThat(AwsErrors.map("RunTask", ecs(400, "ClientException",
                 "Too many concurrent attempts to create a new revision"))).isInstanceOf(LaunchException.class);
         assertThat(AwsErrors.map("RunTask", ecs(400, "ThrottlingException", "all good")))
-                .isInstanceOf(TransientException.class);
-        assertThat(AwsErrors.map("RunTask", ecs(503, "Whatever", "fine"))).isInstanceOf(TransientException.class);
+                .isInstanceOfSatisfying(TransientException.class, t -> assertThat(t.throttled()).isTrue());
+        assertThat(AwsErrors.map("RunTask", ecs(503, "Whatever", "fine")))
+                .isInstanceOfSatisfying(TransientException.class, t -> assertThat(t.throttled()).isFalse());
         assertThat(AwsErrors.map("RunTask", ecs(400, "ServerException", "x"))).isInstanceOf(TransientException.class);
         assertThat(AwsErrors.map("RunTask", ecs(400, "UnrecognizedClientException", "nothing about keys")))
                 .isInstanceOf(LaunchException.class).hasMessageContaining("AWS rejected the credentials");

@@ -248,7 +248,7 @@ final class KubernetesJobBackend implements Backend, Observation.Watching, AutoC
         int code = e.getCode();
         String detail = describe(e);
         if (code == 0 || code == 408 || code == 429 || code >= 500 || e.getCause() instanceof IOException) {
-            return new TransientException(what + " failed (" + detail + ")", e);
+            return new TransientException(what + " failed (" + detail + ")", e, code == 429);
         }
         return switch (code) {
             case 401 -> new LaunchException(what + " failed: not authenticated (" + detail + "); check the"

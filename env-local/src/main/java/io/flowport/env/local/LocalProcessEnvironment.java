@@ -14,8 +14,11 @@ import io.flowport.core.RunLogs;
 import io.flowport.core.RunnerSettings;
 import io.flowport.core.State;
 import io.flowport.core.StateType;
+import io.flowport.core.TaskRun;
 import io.flowport.core.internal.ClassPaths;
 import io.flowport.core.internal.Processes;
+import io.flowport.core.spi.CallObservation;
+import io.flowport.core.spi.RunObservation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +57,8 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalProcessEnvironment.class);
     private static final int MAX_LOG_LINES = 10_000;
+    /** The backend name under which the process start is reported to instrumentation. */
+    static final String BACKEND = "process";
 
     private final String javaCommand;
     private final List<String> jvmOptions;
@@ -129,18 +134,31 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
 
     @Override
     protected FlowRunResult doExecute(Flow flow, FlowRun run) {
+        return doExecute(flow, run, RunObservation.NONE);
+    }
+
+    /**
+     * Starts the child process with the run's trace context among its variables ({@code FLOWPORT__TRACEPARENT}), so
+     * that the runner's spans join the caller's trace, and reports the process start as a {@code launch} call.
+     */
+    @Override
+    protected FlowRunResult doExecute(Flow flow, FlowRun run, RunObservation observation) {
         Instant start = Instant.now();
         List<String> command = command(flow, run);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         if (workingDirectory != null) {
             pb.directory(workingDirectory.toFile());
         }
-        pb.environment().putAll(RunnerSettings.mergeEnvironment(environment, flow,
-                RunnerSettings.variables(flow, run, this)));
+        Map<String, String> runnerVariables = new LinkedHashMap<>(RunnerSettings.variables(flow, run, this));
+        runnerVariables.putAll(RunnerSettings.traceVariables(observation.traceContext()));
+        pb.environment().putAll(RunnerSettings.mergeEnvironment(environment, flow, runnerVariables));
         Process process;
+        CallObservation call = observation.call(BACKEND, "launch");
         try {
             process = pb.start();
+            call.succeeded();
         } catch (IOException e) {
+            call.failed(e);
             throw new LaunchException("flow run " + run.id() + ": cannot start " + command.get(0) + ": "
                     + e.getMessage(), e);
         }
@@ -177,7 +195,11 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
         State state = outcome(flow, run, exit, timedOut, snapshot);
         LOG.info("flow run {} of '{}' ended: {}", run.id(), flow.name(), state);
         RunLogs logs = RunLogs.of("process " + process.pid(), snapshot);
-        return FlowRunResult.of(run.id(), flow.name(), state, start).withLogs(logs);
+        // the runner's line carries each task's attempts: the caller's result shows them as for an in-process run
+        Map<String, TaskRun> tasks = flow.commandSpec().isPresent() ? Map.of()
+                : RunnerSettings.reportedRun(snapshot).map(RunnerSettings.ReportedRun::tasks).orElse(Map.of());
+        return new FlowRunResult(run.id(), flow.name(), state, tasks, start, Duration.between(start, Instant.now()),
+                List.of(), logs);
     }
 
     private State outcome(Flow flow, FlowRun run, int exit, boolean timedOut, List<String> lines) {

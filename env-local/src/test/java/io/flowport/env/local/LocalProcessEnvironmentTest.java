@@ -50,6 +50,12 @@ class LocalProcessEnvironmentTest {
                 .execute(flow("local-fail"), run("local-fail", Map.of()));
         assertThat(r.state().type()).isEqualTo(StateType.FAILED);
         assertThat(r.state().message()).contains("task 'boom' Failed: IllegalStateException: expected failure");
+        // the runner's timeline gives the caller the task with its attempt, as if it had run here
+        assertThat(r.task("boom").orElseThrow().history()).singleElement().satisfies(a -> {
+            assertThat(a.state().type()).isEqualTo(StateType.FAILED);
+            assertThat(a.start()).isAfterOrEqualTo(r.startedAt());
+            assertThat(a.end()).isBeforeOrEqualTo(r.startedAt().plus(r.duration()));
+        });
     }
 
     @Test
