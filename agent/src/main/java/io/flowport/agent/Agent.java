@@ -4,6 +4,7 @@ import io.flowport.agent.internal.Environments;
 import io.flowport.agent.internal.FlowReferences;
 import io.flowport.agent.internal.Recorder;
 import io.flowport.agent.internal.AgentJson;
+import io.flowport.agent.internal.DetachedProcessEnvironment;
 import io.flowport.core.ConfigurationException;
 import io.flowport.core.Environment;
 import io.flowport.core.Flow;
@@ -20,6 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,7 +57,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>deploys</b> each through its environment, customised by the agent's {@link JobSpecs}: a
  *       {@link BackendEnvironment} (ECS, Kubernetes, Cloud Run, ACI …) through its non-blocking
  *       {@link BackendEnvironment#submit submit}, so that all runs of equal environments share one environment object
- *       and one status poller (batched reads, one poller per platform, not per run); any other environment (in-process
+ *       and one status poller (batched reads, one poller per platform, not per run); {@code local-process} runs as
+ *       detached processes that outlive the agent ({@link Builder#localProcesses}); any other environment (in-process
  *       {@code local}, Dask clusters) through {@link Environment#execute} on a bounded pool;</li>
  *   <li><b>records</b> every state transition in the queue (batched), fenced by the claim count;</li>
  *   <li><b>holds leases</b>: heartbeats renew the leases of all its runs in one statement and pick up cancellation
@@ -130,7 +134,18 @@ public final class Agent implements AutoCloseable {
         this.clock = b.clock;
         this.inProcessThreads = b.inProcessThreads;
         this.recordInterval = b.recordInterval;
-        this.environments = new Environments(b.environmentFactory);
+        EnvironmentFactory factory = b.environmentFactory;
+        if (b.processDirectory != null) {
+            Path root = b.processDirectory;
+            EnvironmentFactory user = factory;
+            // local processes outlive the agent and are found again by label (else a crash would lose them)
+            factory = spec -> {
+                Environment checked = user.create(spec);
+                return DetachedProcessEnvironment.TYPE.equals(spec.path("type").asText())
+                        ? DetachedProcessEnvironment.of(spec, root) : checked;
+            };
+        }
+        this.environments = new Environments(factory);
     }
 
     /** Starts a builder for an agent on {@code queue}. */
@@ -713,6 +728,7 @@ public final class Agent implements AutoCloseable {
         private EnvironmentFactory environmentFactory = EnvironmentFactory.DEFAULT;
         private AgentMetrics metrics = AgentMetrics.NONE;
         private Clock clock = Clock.systemUTC();
+        private Path processDirectory = Paths.get(System.getProperty("user.home"), ".flowport", "processes");
 
         private Builder(RunQueue queue) {
             this.queue = Objects.requireNonNull(queue, "queue");
@@ -817,6 +833,20 @@ public final class Agent implements AutoCloseable {
         /** Where the agent's metrics go (default: nowhere; see {@link MicrometerAgentMetrics}). */
         public Builder metrics(AgentMetrics value) {
             this.metrics = Objects.requireNonNull(value, "metrics");
+            return this;
+        }
+
+        /**
+         * Where runs of {@code local-process} environments keep their state (default {@code ~/.flowport/processes}).
+         * The agent starts them detached, through a small {@code sh} wrapper that records the process's pid, output
+         * and exit code in a directory per run there, so that they outlive the agent and the next agent on this
+         * machine reattaches to them by label; the TTL controller deletes finished ones. {@code null} runs them
+         * in-process instead, through {@link Environment#execute}, like other non-remote environments (a run in
+         * flight when the agent dies then ends {@code Crashed}). Agents that should take over each other's local
+         * processes must share this directory (one machine).
+         */
+        public Builder localProcesses(Path directory) {
+            this.processDirectory = directory;
             return this;
         }
 
