@@ -56,13 +56,19 @@ final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code main} in a JVM with the tests' class path, extra system properties and arguments. */
     static ChildJvm start(Class<?> main, Path log, List<String> jvmOptions, String... args) throws IOException {
+        return start(main, System.getProperty("java.class.path"), log, jvmOptions, args);
+    }
+
+    /** Starts {@code main} in a JVM with this class path. */
+    static ChildJvm start(Class<?> main, String classpath, Path log, List<String> jvmOptions, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         cmd.add("-Xmx256m");
         cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=info");
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classpath);
         cmd.add(main.getName());
         cmd.addAll(List.of(args));
         return new ChildJvm(new ProcessBuilder(cmd).redirectErrorStream(true).start(), log);
