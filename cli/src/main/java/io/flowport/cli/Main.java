@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code flowport} command. */
 @Command(name = "flowport", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run flows of tasks on the compute you already have.",
-        subcommands = {DemoCommand.class, RunCommand.class, TypesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, TypesCommand.class, SubmitCommand.class, AgentCommand.class,
+                RunsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -32,7 +33,8 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (demo, run, types)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (demo, run, types, submit,"
+                + " agent, runs)");
     }
 
     /** The version from the jar's manifest. */
