@@ -100,6 +100,7 @@ public final class Agent implements AutoCloseable {
     private final Environments environments;
     private final FlowReferences flows = new FlowReferences();
     private final Map<String, Held> held = new ConcurrentHashMap<>();
+    private final Map<String, Spec> specs = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
     private final Object slots = new Object();
     private final AtomicInteger claimedTotal = new AtomicInteger();
@@ -329,16 +330,17 @@ public final class Agent implements AutoCloseable {
                     q.state());
         }
         try {
-            JobSpecs.Resolved resolved = jobSpecs.resolve(q);
-            h.env = environments.acquire(resolved.spec());
+            Spec resolved = spec(q);
+            h.env = environments.acquire(resolved.spec(), resolved.key());
             Environment env = h.env.environment();
             for (String w : resolved.warnings()) {
                 recorder.add(h.transition(q.state(), "warning: " + w, null, null));
             }
             Storage storage = flows.storage(q);
             boolean remote = env instanceof BackendEnvironment;
-            Flow flow = remote ? flows.reference(q) : flows.load(q, storage);
-            FlowRun.Builder fb = FlowRun.builder().id(q.id()).parameters(AgentJson.parameters(q.parametersJson()))
+            Map<String, Object> parameters = AgentJson.parameters(q.parametersJson());
+            Flow flow = remote ? flows.reference(q, parameters.keySet()) : flows.load(q, storage);
+            FlowRun.Builder fb = FlowRun.builder().id(q.id()).parameters(parameters)
                     .storage(storage, q.flowLocation()).cancellation(h.token).listener(new Listener(h));
             if (q.timeout() != null) {
                 fb.timeout(q.timeout());
@@ -357,6 +359,29 @@ public final class Agent implements AutoCloseable {
         } catch (RuntimeException | LinkageError e) {
             ended(h, null, e);
         }
+    }
+
+    /** The resolved spec of a run; without a callback it depends on the run's document only, so it is cached. */
+    private Spec spec(QueuedRun q) {
+        if (jobSpecs.hasCustomizer()) {
+            JobSpecs.Resolved r = jobSpecs.resolve(q);
+            return new Spec(r.spec(), r.spec().toString(), r.warnings());
+        }
+        String key = q.environmentJson() == null ? "" : q.environmentJson();
+        Spec s = specs.get(key);
+        if (s == null) {
+            JobSpecs.Resolved r = jobSpecs.resolve(q);
+            s = new Spec(r.spec(), r.spec().toString(), r.warnings());
+            if (specs.size() >= 1000) {
+                specs.clear(); // a bound, not an eviction policy: runs mostly share a few documents
+            }
+            specs.put(key, s);
+        }
+        return s;
+    }
+
+    /** A resolved spec, its text (the environment cache's key) and its warnings. */
+    private record Spec(com.fasterxml.jackson.databind.node.ObjectNode spec, String key, List<String> warnings) {
     }
 
     private void executeInProcess(Held h, RunQueue.Claim claim, Environment env, Flow flow, FlowRun run) {
@@ -699,7 +724,9 @@ public final class Agent implements AutoCloseable {
                 boolean reattached = message.startsWith("reattached to ");
                 unit = reattached ? message.substring("reattached to ".length()) : message;
                 message = reattached ? message : "launched as " + message;
-                if (!reattached) {
+                if (reattached) {
+                    metrics.reattached();
+                } else {
                     metrics.launched(Duration.between(h.submittedAt, change.at()));
                 }
             }

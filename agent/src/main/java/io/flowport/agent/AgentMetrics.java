@@ -26,6 +26,10 @@ public interface AgentMetrics {
     default void launched(Duration sinceSubmit) {
     }
 
+    /** A run taken over from another agent was found running or finished on its platform and followed again. */
+    default void reattached() {
+    }
+
     /** A run ended in {@code state}, recorded by this agent. */
     default void finished(RunState state) {
     }

@@ -83,6 +83,11 @@ public final class JobSpecs {
         return new Builder();
     }
 
+    /** Whether a callback takes part (then the spec of a run may depend on more than its environment document). */
+    public boolean hasCustomizer() {
+        return customizer != null;
+    }
+
     /** The default environment document, if any. */
     public java.util.Optional<ObjectNode> defaultEnvironment() {
         return java.util.Optional.ofNullable(defaultEnvironment).map(ObjectNode::deepCopy);

@@ -23,7 +23,8 @@ import java.util.function.LongSupplier;
  *   <li>{@code flowport.agent.runs.in.flight} and {@code flowport.agent.queue.depth} (gauges);</li>
  *   <li>{@code flowport.agent.claim.latency} (timer: one claim call);</li>
  *   <li>{@code flowport.agent.lease.takeovers} (counter: runs taken over after their lease expired or was
- *       released);</li>
+ *       released) and {@code flowport.agent.runs.reattached} (counter: taken-over runs whose unit was found by its
+ *       label and followed again);</li>
  *   <li>{@code flowport.agent.units.deleted} (counter: finished units the TTL controller deleted).</li>
  * </ul>
  */
@@ -72,6 +73,14 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
     }
 
     @Override
+    public void reattached() {
+        Meters m = meters;
+        if (m != null) {
+            m.reattached.increment();
+        }
+    }
+
+    @Override
     public void finished(RunState state) {
         Meters m = meters;
         if (m != null) {
@@ -93,6 +102,7 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
         final Counter launched;
         final Counter takeovers;
         final Counter deleted;
+        final Counter reattached;
         final Timer claimLatency;
         final Timer launchLatency;
         final Map<RunState, Counter> finished = new EnumMap<>(RunState.class);
@@ -106,6 +116,8 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
                     .description("runs whose unit was launched").register(r);
             takeovers = Counter.builder("flowport.agent.lease.takeovers").tag("agent", agent)
                     .description("runs taken over from an agent whose lease expired or was released").register(r);
+            reattached = Counter.builder("flowport.agent.runs.reattached").tag("agent", agent)
+                    .description("taken-over runs whose unit was found by its label and followed again").register(r);
             deleted = Counter.builder("flowport.agent.units.deleted").tag("agent", agent)
                     .description("finished units deleted by the TTL controller").register(r);
             claimLatency = Timer.builder("flowport.agent.claim.latency").tag("agent", agent)

@@ -34,7 +34,11 @@ public final class Environments {
      * @throws io.flowport.core.ConfigurationException if the document is not a valid environment
      */
     public Entry acquire(ObjectNode spec) {
-        String key = spec.toString();
+        return acquire(spec, spec.toString());
+    }
+
+    /** As {@link #acquire(ObjectNode)}, with the document's text already known. */
+    public Entry acquire(ObjectNode spec, String key) {
         return entries.compute(key, (k, e) -> {
             Entry entry = e != null ? e : new Entry(k, factory.create(spec));
             entry.users++;

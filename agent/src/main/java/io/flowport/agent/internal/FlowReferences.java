@@ -49,13 +49,12 @@ public final class FlowReferences {
         return s;
     }
 
-    /** A reference to the run's flow, enough to launch it elsewhere. */
-    public Flow reference(QueuedRun run) {
-        Map<String, Object> params = AgentJson.parameters(run.parametersJson());
-        String key = run.flowName() + '\0' + run.commandJson() + '\0' + new TreeSet<>(params.keySet());
+    /** A reference to the run's flow (whose parameters are named {@code parameterNames}), enough to launch it elsewhere. */
+    public Flow reference(QueuedRun run, java.util.Set<String> parameterNames) {
+        String key = run.flowName() + '\0' + run.commandJson() + '\0' + new TreeSet<>(parameterNames);
         Flow f = references.get(key);
         if (f == null) {
-            f = build(run, params.keySet(), null);
+            f = build(run, parameterNames, null);
             if (references.size() < MAX_CACHED) {
                 references.put(key, f);
             }
