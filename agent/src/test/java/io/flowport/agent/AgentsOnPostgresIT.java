@@ -24,6 +24,23 @@ class AgentsOnPostgresIT {
 
     static final int RUNS = 2000;
 
+    @org.junit.jupiter.api.Test
+    void neverMoreThanMaxConcurrentInFlight() {
+        String url = PostgresServer.shared().newDatabase();
+        try (LocalAwsServer ecs = new LocalAwsServer(16); RunQueue queue = RunQueues.open(url)) {
+            ecs.autoRun(Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofMillis(200));
+            Agent agent = Agent.builder(queue).environmentFactory(Ecs.FACTORY).maxConcurrent(4)
+                    .pollInterval(Duration.ofMillis(100)).recordInterval(Duration.ofMillis(20)).ttl(null).build().start();
+            try {
+                AgentTest.assertBackpressure(queue, agent, ecs.endpoint(), 4, 20);
+            } finally {
+                agent.shutdown(false, Duration.ofSeconds(10));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @ParameterizedTest(name = "{0} agents")
     @ValueSource(ints = {2, 8})
     void everyRunIsClaimedExactlyOnce(int count) throws Exception {
