@@ -20,8 +20,18 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code (for tests). */
     public static int execute(String... args) {
+        java.util.OptionalInt queueCommand = QueueCommandLoader.runWhereTheAgentIs(args);
+        if (queueCommand.isPresent()) {
+            return queueCommand.getAsInt();
+        }
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof io.flowport.core.ProviderNotFoundException) {
+                line.getErr().println("flowport: " + ex.getMessage());
+                line.getErr().println("flowport: providers are read from " + Plugins.where(System.getenv())
+                        + " and --classpath");
+                return CommandLine.ExitCode.USAGE;
+            }
             if (ex instanceof io.flowport.core.ConfigurationException) {
                 line.getErr().println("flowport: " + ex.getMessage());
                 return CommandLine.ExitCode.USAGE;

@@ -12,15 +12,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.net.MalformedURLException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -52,23 +49,52 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--run-id", description = "The flow run's id (default: a random UUID).")
     String runId;
 
-    @Option(names = {"-cp", "--classpath"}, split = ":", paramLabel = "PATH",
-            description = "Jars or class directories that hold the flow (separated by ':'). For a "
-                    + "local-process environment, also list them in its 'classpath' setting.")
+    // the platform's separator (':' on Unix, ';' on Windows), read when the command line is built
+    @Option(names = {"-cp", "--classpath"}, split = "${sys:path.separator}",
+            splitSynopsisLabel = "${sys:path.separator}",
+            paramLabel = "PATH",
+            description = "Jars or class directories that hold the flow, or more providers (separated by "
+                    + "'${sys:path.separator}'). For a local-process environment, also list them in its "
+                    + "'classpath' setting.")
     List<Path> classpath = new ArrayList<>();
 
     @Option(names = "--no-progress", description = "Do not show the progress bar.")
     boolean noProgress;
+
+    /** The variables the plugin directory is read from; the process's own, replaced in tests. */
+    Map<String, String> environment = System.getenv();
 
     @Override
     public Integer call() {
         if (envFile != null && !Files.isRegularFile(envFile)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--env: no such file: " + envFile);
         }
-        Environment env = envFile == null
-                ? LocalEnvironment.builder().executor(Executor.parallel()).build()
-                : Serialization.readEnvironment(envFile);
-        Thread.currentThread().setContextClassLoader(flowClassLoader());
+        for (Path p : classpath) {
+            if (!Files.exists(p)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--classpath: no such file or "
+                        + "directory: " + p);
+            }
+        }
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        // closes the jars of the plugins and of --classpath once the run is over
+        try (Plugins plugins = Plugins.open(environment, classpath)) {
+            // environment types and flows are looked up through it
+            thread.setContextClassLoader(plugins.loader());
+            Environment env = envFile == null
+                    ? LocalEnvironment.builder().executor(Executor.parallel()).build()
+                    : Serialization.readEnvironment(envFile);
+            try {
+                return run(env, plugins.loader());
+            } finally {
+                close(env);
+            }
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    private int run(Environment env, ClassLoader loader) {
         ClasspathStorage storage = new ClasspathStorage();
         Flow f = storage.load(flow);
         storage.addFlow(f, flow);
@@ -87,26 +113,15 @@ final class RunCommand implements Callable<Integer> {
         return result.isSuccess() ? 0 : 1;
     }
 
-    /** The CLI's own class loader, extended with {@code --classpath}; flows are looked up through it. */
-    private ClassLoader flowClassLoader() {
-        ClassLoader own = RunCommand.class.getClassLoader();
-        if (classpath.isEmpty()) {
-            return own;
-        }
-        URL[] urls = new URL[classpath.size()];
-        for (int i = 0; i < urls.length; i++) {
-            Path p = classpath.get(i);
-            if (!Files.exists(p)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--classpath: no such file or "
-                        + "directory: " + p);
-            }
+    /** Environments that hold clients, pools or watches release them here; a failure to do so is reported. */
+    private void close(Environment env) {
+        if (env instanceof AutoCloseable c) {
             try {
-                urls[i] = p.toAbsolutePath().toUri().toURL();
-            } catch (MalformedURLException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--classpath: bad path " + p);
+                c.close();
+            } catch (Exception e) {
+                spec.commandLine().getErr().println("flowport: closing the environment failed: " + e);
             }
         }
-        return new URLClassLoader(urls, own);
     }
 
     private Duration parseDuration(String s) {

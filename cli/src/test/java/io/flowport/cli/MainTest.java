@@ -140,15 +140,109 @@ class MainTest {
 
         err.reset();
         Path env = dir.resolve("fargate.json");
-        Files.writeString(env, "{\"type\":\"aci\"}");
+        // a type Flowport knows of that no installed module registers yet
+        Files.writeString(env, "{\"type\":\"dask-kubernetes\"}");
         assertThat(Main.execute("run", "--flow", "demo-etl", "--env", env.toString())).isEqualTo(2);
-        assertThat(err()).contains("unknown environment type 'aci'").contains("io.flowport:flowport-env-aci");
+        assertThat(err()).contains("unknown environment type 'dask-kubernetes'")
+                .contains("io.flowport:flowport-env-dask-cloud").contains("providers are read from");
+
+        err.reset();
+        Files.writeString(env, "{\"type\":\"fargate-task\",\"subnet\":[\"subnet-1\"]}");
+        assertThat(Main.execute("run", "--flow", "demo-etl", "--env", env.toString())).isEqualTo(2);
+        // env-fargate words its own unknown-key errors (it also refuses credentials): the field, the type, the
+        // closest setting, never Jackson's text or a builder class
+        assertThat(err()).contains("subnet", "fargate-task", "did you mean", "subnets")
+                .doesNotContain("$Builder", "Unrecognized field");
     }
 
     @Test
     void typesListsWhatIsInstalled() {
         assertThat(Main.execute("types")).isZero();
-        assertThat(out()).contains("environments: fargate-task, kubernetes-job, local, local-process")
-                .contains("demo-etl");
+        assertThat(out()).contains("environments: aci-container-group, cli-test-closing, cloud-run-job, "
+                + "dask-cloud-provider, fargate-task, kubernetes-job, local, local-process").contains("demo-etl");
+    }
+
+    @Test
+    void runClosesTheEnvironmentItRead(@TempDir Path dir) throws Exception {
+        Path env = Files.writeString(dir.resolve("env.yaml"), "type: cli-test-closing\n");
+        int before = ClosingEnvironment.CLOSED.get();
+        assertThat(Main.execute("run", "--flow", "demo-etl", "--env", env.toString(), "--no-progress",
+                "-p", "output=" + dir.resolve("r.txt"), "-p", "latencyMs=0")).isZero();
+        assertThat(ClosingEnvironment.CLOSED.get()).isEqualTo(before + 1);
+        // also when the run fails on bad input after the environment was read
+        assertThat(Main.execute("run", "--flow", "nope", "--env", env.toString(), "--no-progress")).isEqualTo(2);
+        assertThat(ClosingEnvironment.CLOSED.get()).isEqualTo(before + 2);
+    }
+
+    @Test
+    void runClosesTheJarsOfItsClasspath(@TempDir Path dir) throws Exception {
+        Path fds = Path.of("/proc/self/fd");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(fds),
+                "needs /proc/self/fd (Linux) to see which files the JVM holds open");
+        Path jar = userFlowJar(dir, "acme-jar");
+        assertThat(Main.execute("run", "--flow", "acme-jar", "--classpath", jar.toString(), "--no-progress"))
+                .isZero();
+        assertThat(out()).contains("of 'acme-jar': Success");
+        assertThat(openFiles(fds)).doesNotContain(jar.toRealPath());
+    }
+
+    @Test
+    void classpathEntriesAreSeparatedByThePlatformsPathSeparator(@TempDir Path dir) throws Exception {
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Path b = Files.createDirectories(dir.resolve("b"));
+        String saved = System.getProperty("path.separator");
+        try {
+            // as on Windows: the separator is read when the command line is built
+            System.setProperty("path.separator", ";");
+            RunCommand run = new RunCommand();
+            new picocli.CommandLine(run).parseArgs("--flow", "x", "--classpath", a + ";" + b);
+            assertThat(run.classpath).containsExactly(a, b);
+        } finally {
+            System.setProperty("path.separator", saved);
+        }
+        RunCommand run = new RunCommand();
+        new picocli.CommandLine(run).parseArgs("--flow", "x", "-cp", a + java.io.File.pathSeparator + b);
+        assertThat(run.classpath).containsExactly(a, b);
+    }
+
+    /** A jar with one FlowProvider offering {@code name}. */
+    private static Path userFlowJar(Path dir, String name) throws Exception {
+        Path src = dir.resolve("src/acme/JarFlows.java");
+        Files.createDirectories(src.getParent());
+        Files.writeString(src, "package acme;\n"
+                + "public final class JarFlows implements io.flowport.core.FlowProvider {\n"
+                + "  public java.util.List<io.flowport.core.Flow> flows() {\n"
+                + "    return java.util.List.of(io.flowport.core.Flow.builder(\"" + name + "\")\n"
+                + "        .task(\"t\", ctx -> 42).build());\n"
+                + "  }\n"
+                + "}\n");
+        Path classes = Files.createDirectories(dir.resolve("jar-classes"));
+        int javac = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
+                "-cp", System.getProperty("java.class.path"), src.toString());
+        assertThat(javac).isZero();
+        Path jar = dir.resolve("flows.jar");
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.jar.JarEntry("META-INF/services/io.flowport.core.FlowProvider"));
+            out.write("acme.JarFlows\n".getBytes(StandardCharsets.UTF_8));
+            out.closeEntry();
+            out.putNextEntry(new java.util.jar.JarEntry("acme/JarFlows.class"));
+            out.write(Files.readAllBytes(classes.resolve("acme/JarFlows.class")));
+            out.closeEntry();
+        }
+        return jar;
+    }
+
+    private static java.util.List<Path> openFiles(Path fds) throws java.io.IOException {
+        java.util.List<Path> open = new java.util.ArrayList<>();
+        try (var s = Files.list(fds)) {
+            for (Path fd : (Iterable<Path>) s::iterator) {
+                try {
+                    open.add(Files.readSymbolicLink(fd));
+                } catch (java.io.IOException | UnsupportedOperationException e) {
+                    // closed between listing and reading
+                }
+            }
+        }
+        return open;
     }
 }

@@ -78,6 +78,14 @@ public abstract class AbstractEnvironment implements Environment {
         return List.of();
     }
 
+    /**
+     * Problems with this environment's settings for running {@code flow}, each naming the field and what is
+     * expected; empty when it can run. Makes no remote call: for checking settings before submitting.
+     */
+    public final List<String> problems(Flow flow) {
+        return List.copyOf(validate(Objects.requireNonNull(flow, "flow")));
+    }
+
     /** Throws a {@link ConfigurationException} listing every problem {@link #validate} finds. */
     protected final void checkValid(Flow flow) {
         List<String> problems = new ArrayList<>(validate(flow));

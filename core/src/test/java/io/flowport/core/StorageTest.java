@@ -75,12 +75,13 @@ class StorageTest {
                         + "local-directory")
                 .hasMessageContaining("add the dependency io.flowport:flowport-storage-image");
         assertThatThrownBy(() -> Serialization.storageFromJson("{\"flows\":{}}"))
-                .hasMessageContaining("storage document has no 'type' field; known types: classpath, local-directory");
+                .hasMessage("the storage document has no `type` setting (a string); known types: classpath, "
+                        + "local-directory");
         assertThatThrownBy(() -> Serialization.storageFromJson("{not json"))
-                .hasMessageContaining("invalid storage document");
+                .hasMessageStartingWith("the storage document is not valid JSON (line 1");
         assertThatThrownBy(() -> Serialization.storageFromJson("{\"type\":\"classpath\",\"flowz\":{}}"))
-                .hasMessageContaining("invalid 'classpath' storage")
-                .hasMessageContaining("flowz");
+                .hasMessage("unknown setting `flowz` in a `classpath` storage: did you mean `flows`? Known "
+                        + "settings: flows");
     }
 
     @Test

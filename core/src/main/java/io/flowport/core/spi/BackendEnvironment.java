@@ -86,6 +86,25 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
     }
 
     /**
+     * Launches the runner entry point on this environment's infrastructure, where it runs the flow with
+     * {@code inside} ({@link io.flowport.core.Environment#run}) instead of with this environment — e.g. the driver
+     * of a Dask cluster, started in the cluster's private network by the environment that creates the cluster.
+     * Returns at once; no callbacks. The runner's command is used even for a command flow.
+     *
+     * @throws io.flowport.core.ConfigurationException for invalid settings or parameters
+     */
+    public CompletableFuture<FlowRunResult> submitRunner(Flow flow, FlowRun run, io.flowport.core.Environment inside) {
+        checkValid(flow);
+        flow.resolveParameters(run.parameters());
+        java.util.Objects.requireNonNull(inside, "inside");
+        LaunchRequest r = new LaunchRequest(run.id(), flow.name(), runnerCommand(),
+                RunnerSettings.mergeEnvironment(java.util.Map.of(), flow,
+                        RunnerSettings.variables(flow, run, io.flowport.core.Serialization.toJson(inside))),
+                Labels.forRun(run.id(), flow.name()), run.id());
+        return lifecycle().submit(flow, run, r);
+    }
+
+    /**
      * Follows a run that may have been launched before (by this process before a restart, or by an agent that
      * stopped) and returns at once: its unit is looked up by the run's label; a running unit is followed, a
      * finished one gives its final state, and a run with no unit is launched with the same idempotency token as
@@ -109,6 +128,24 @@ public abstract class BackendEnvironment extends AbstractEnvironment implements 
      */
     public List<Launch> deleteFinished(java.time.Duration ttl, java.time.Clock clock) {
         return BackendCleaner.deleteFinished(lifecycle().backend(), Labels.managed(), ttl, clock);
+    }
+
+    /**
+     * Stops every unit of this environment's platform that carries all of {@code labels} and has not finished —
+     * e.g. the processes of one Dask cluster, also those left by a driver that died. Blocking.
+     *
+     * @return the units a stop was sent to
+     */
+    public List<Launch> stopUnfinished(java.util.Map<String, String> labels, String reason) {
+        Backend backend = lifecycle().backend();
+        List<Launch> stopped = new java.util.ArrayList<>();
+        for (Backend.Found f : backend.find(labels)) {
+            if (!f.status().isFinished()) {
+                backend.stop(f.launch(), reason);
+                stopped.add(f.launch());
+            }
+        }
+        return stopped;
     }
 
     /** The platform-independent description of what to start for {@code run}. */

@@ -76,6 +76,50 @@ public final class Names {
         }
     }
 
+    /**
+     * The known names closest to {@code name}: edit distance (ignoring case) at most a third of the name's length
+     * (at least 2) and at most one more than the best one's, best first, at most three; a known name that contains
+     * the given one (or the reverse) counts as close. For "did you mean" hints in settings errors.
+     */
+    public static java.util.List<String> closest(String name, java.util.Collection<String> known) {
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        int limit = Math.max(2, lower.length() / 3);
+        java.util.Map<String, Integer> scored = new java.util.LinkedHashMap<>();
+        for (String k : known) {
+            String kl = k.toLowerCase(java.util.Locale.ROOT);
+            int d = distance(lower, kl);
+            if (d <= limit || lower.length() >= 4 && (kl.contains(lower) || lower.contains(kl) && kl.length() >= 4)) {
+                scored.put(k, d);
+            }
+        }
+        // a much better match hides the others: `repositry` suggests `repository`, not also `registry`
+        int best = scored.values().stream().min(Integer::compare).orElse(0);
+        return scored.entrySet().stream().filter(e -> e.getValue() <= best + 1)
+                .sorted(java.util.Map.Entry.<String, Integer>comparingByValue().thenComparing(java.util.Map.Entry.comparingByKey()))
+                .limit(3).map(java.util.Map.Entry::getKey).collect(java.util.stream.Collectors.toList());
+    }
+
+    /** Levenshtein distance with adjacent transpositions counted as one edit. */
+    private static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
     private static String trimEnds(String s) {
         int from = 0;
         int to = s.length();

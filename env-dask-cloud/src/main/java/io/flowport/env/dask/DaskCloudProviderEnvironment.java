@@ -86,6 +86,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
     private final Duration maxClusterLifetime;
     private final Duration clusterStartTimeout;
     private final Duration adaptiveInterval;
+    private final String driver;
     private final OnExecuteCallback onExecute;
 
     private DaskCloudProviderEnvironment(Builder b) {
@@ -100,6 +101,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         this.maxClusterLifetime = b.maxClusterLifetime == null ? Duration.ofHours(12) : b.maxClusterLifetime;
         this.clusterStartTimeout = b.clusterStartTimeout == null ? Duration.ofMinutes(10) : b.clusterStartTimeout;
         this.adaptiveInterval = b.adaptiveInterval == null ? Duration.ofSeconds(2) : b.adaptiveInterval;
+        this.driver = b.driver;
         this.onExecute = b.onExecute;
         // settings that cannot work are refused at once, naming each problem
         List<String> problems = new ArrayList<>();
@@ -174,6 +176,24 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         return adaptiveInterval;
     }
 
+    /**
+     * Where the driver runs — the process that holds the Dask client and runs the flow's Java tasks: {@code local}
+     * (this JVM; it must reach the cluster's private addresses, e.g. an application running in the same VPC) or
+     * {@code in-cluster} (a task of the platform, in the cluster's network, launched and followed from here).
+     * Default: {@code in-cluster} where the platform offers it (fargate, ecs), else {@code local}.
+     */
+    @JsonProperty("driver")
+    public String driver() {
+        return driver;
+    }
+
+    private boolean driverInCluster(DaskPlatformProvider provider, Map<String, Object> settings) {
+        if (driver != null) {
+            return driver.equals("in-cluster");
+        }
+        return provider.driverEnvironment(providerClass, settings, security).isPresent();
+    }
+
     // ------------------------------------------------------------------------------------------ validation
 
     private void checkStatic(List<String> problems) {
@@ -200,6 +220,10 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                 problems.add("executorKwargs." + k + " is not a setting of the Dask executor" + didYouMean(k,
                         EXECUTOR_SETTINGS) + "; known: " + new java.util.TreeSet<>(EXECUTOR_SETTINGS));
             }
+        }
+        if (driver != null && !driver.equals("local") && !driver.equals("in-cluster")) {
+            problems.add("driver must be 'local' (this JVM reaches the cluster) or 'in-cluster' (the driver runs as a"
+                    + " task in the cluster's network), was '" + driver + "'");
         }
         if (providerClass.isBlank()) {
             problems.add("providerClass must not be blank: local, fargate, ecs, or your provider's class name");
@@ -279,6 +303,19 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
             problems.add(where + ".workStealing must be true or false, was " + ws);
         }
         problems.addAll(provider.validate(settings).stream().map(p -> where + "." + p).toList());
+        if (problems.isEmpty() && "in-cluster".equals(driver)
+                && provider.driverEnvironment(providerClass, settings, security).isEmpty()) {
+            problems.add("driver: 'in-cluster' is not available for providerClass '" + providerClass + "' (its"
+                    + " processes are reachable from here): use driver 'local'");
+        }
+        if (problems.isEmpty() && !"local".equals(driver)
+                && provider.driverEnvironment(providerClass, settings, security).isPresent()
+                && !(settings.get("driverImage") instanceof String image && !image.isBlank())) {
+            problems.add(where + ".driverImage is required to run the driver in the cluster's network (the default"
+                    + " for providerClass '" + providerClass + "', whose clusters have private addresses only): an"
+                    + " image with your flows, Flowport and a Python that has Dask's distributed (e.g. built with"
+                    + " ImageStorage); or set driver: local when this JVM runs in the cluster's VPC");
+        }
         return problems;
     }
 
@@ -323,36 +360,8 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
 
     /** " (did you mean 'x'?)" for a close known name, else "". */
     static String didYouMean(String given, Set<String> known) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String k : known) {
-            int d = distance(given.toLowerCase(java.util.Locale.ROOT), k.toLowerCase(java.util.Locale.ROOT));
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = k;
-            }
-        }
-        return best != null && bestDistance <= Math.max(2, given.length() / 3) ? " (did you mean '" + best + "'?)"
-                : "";
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1),
-                        prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+        List<String> close = io.flowport.core.spi.Names.closest(given, known);
+        return close.isEmpty() ? "" : " (did you mean '" + close.get(0) + "'?)";
     }
 
     // ------------------------------------------------------------------------------------------ running
@@ -381,7 +390,47 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                 return FlowRunResult.of(run.id(), flow.name(), State.failed(e.getMessage(), e), start);
             }
         }
+        DaskPlatformProvider provider = Platforms.find(providerClass);
+        if (driverInCluster(provider, settings)) {
+            return runDriverInCluster(flow, run, settings, provider);
+        }
         return runOnCluster(flow, run, settings);
+    }
+
+    /**
+     * Launches the driver as a task in the cluster's network (the runner entry point, running this environment
+     * with {@code driver: local} and the settings {@code onExecute} chose) and follows it; that driver creates the
+     * cluster, runs the flow on it and tears it down. Cancelling the run stops the driver, whose shutdown tears the
+     * cluster down.
+     */
+    private FlowRunResult runDriverInCluster(Flow flow, FlowRun run, Map<String, Object> settings,
+                                             DaskPlatformProvider provider) {
+        DaskCloudProviderEnvironment inside = insideDriver(settings);
+        try (io.flowport.core.spi.BackendEnvironment driverEnv =
+                     provider.driverEnvironment(providerClass, settings, security).orElseThrow()) {
+            LOG.info("flow run {}: its Dask driver runs in the cluster's network ({})", run.id(), providerClass);
+            java.util.concurrent.CompletableFuture<FlowRunResult> f = driverEnv.submitRunner(flow, run, inside);
+            try {
+                return f.get().withDetail("dask.driver", "in-cluster");
+            } catch (InterruptedException e) {
+                run.cancellation().cancel("the thread waiting for the run was interrupted");
+                Thread.currentThread().interrupt();
+                return f.join().withDetail("dask.driver", "in-cluster");
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new LaunchException("the Dask driver of flow run " + run.id() + " failed: " + e.getCause(),
+                        e.getCause());
+            }
+        }
+    }
+
+    /** This environment as the driver in the cluster runs it: the same settings, the driver local, no callbacks. */
+    private DaskCloudProviderEnvironment insideDriver(Map<String, Object> settings) {
+        Builder b = builder().providerClass(providerClass).adaptiveMinWorkers(adaptiveMinWorkers)
+                .adaptiveMaxWorkers(adaptiveMaxWorkers).security(security).executorKwargs(executorKwargs)
+                .providerSettings(settings).idleTimeout(idleTimeout).maxClusterLifetime(maxClusterLifetime)
+                .clusterStartTimeout(clusterStartTimeout).adaptiveInterval(adaptiveInterval).driver("local")
+                .labels(labels()).metadata(metadata());
+        return b.build();
     }
 
     /**
@@ -424,7 +473,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                     + " scheduler can run code on it and read its data", plan.clusterId());
         }
         DaskPlatformProvider provider = Platforms.find(providerClass);
-        DaskPlatform platform = provider.create(providerClass, settings);
+        DaskPlatform platform = provider.create(providerClass, settings, security);
         if (security.publicIp() || platform.publicAddresses()) {
             LOG.warn("SECURITY: Dask cluster {} gets PUBLIC addresses (security.publicIp=true)", plan.clusterId());
         }
@@ -496,7 +545,9 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                 s.get("workerThreads") == null ? 1 : ((Number) s.get("workerThreads")).intValue(),
                 mem == null ? "auto" : mem.toString(), env, resources,
                 !(s.get("workStealing") instanceof Boolean b) || b, idleTimeout, maxClusterLifetime,
-                clusterStartTimeout, adaptiveInterval, Duration.ofSeconds(60));
+                clusterStartTimeout, adaptiveInterval,
+                // workers outlive a scheduler that closed (idle: its driver is gone) by as long, at most a minute
+                idleTimeout.compareTo(Duration.ofSeconds(60)) < 0 ? idleTimeout : Duration.ofSeconds(60));
     }
 
     /** The executor for a cluster, from {@code executorKwargs}. */
@@ -553,6 +604,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         private Duration maxClusterLifetime;
         private Duration clusterStartTimeout;
         private Duration adaptiveInterval;
+        private String driver;
         private OnExecuteCallback onExecute;
 
         private Builder() {
@@ -635,6 +687,13 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         @JsonProperty("adaptiveInterval")
         public Builder adaptiveInterval(Duration value) {
             this.adaptiveInterval = value;
+            return this;
+        }
+
+        /** Where the driver runs: {@code local} or {@code in-cluster} (default: in-cluster where offered). */
+        @JsonProperty("driver")
+        public Builder driver(String value) {
+            this.driver = value;
             return this;
         }
 

@@ -103,6 +103,8 @@ final class DaskCluster implements AutoCloseable {
         // a worker lost in the middle of a task fails that attempt; the task's own retries decide what follows
         env.put("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "0");
         env.put("FLOWPORT_DASK_MAX_LIFETIME", Long.toString(plan.maxLifetime().toSeconds()));
+        // the driver gone (its client disconnected) for as long as the idle timeout: the scheduler closes
+        env.put("FLOWPORT_DASK_ORPHAN_GRACE", Long.toString(plan.idleTimeout().toSeconds()));
         DaskProcess s = platform.launch(spec(ProcessSpec.Role.SCHEDULER, plan.clusterId() + "-scheduler", args, env));
         scheduler = s;
         DaskProcess.Endpoint ep = await(s.endpoint(), deadline, cancellation, "the scheduler's address");

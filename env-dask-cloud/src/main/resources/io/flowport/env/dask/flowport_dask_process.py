@@ -9,7 +9,10 @@ Before the program starts:
 - with FLOWPORT_DASK_WATCH_STDIN=1 the process ends when its stdin closes: the JVM that started it keeps it open,
   so when that JVM stops the cluster, or dies (even by kill -9), the commands the tasks started are killed and the
   process exits at once;
-- with FLOWPORT_DASK_MAX_LIFETIME=<seconds> it ends after that long whatever happens (a cost guard).
+- with FLOWPORT_DASK_MAX_LIFETIME=<seconds> it ends after that long whatever happens (a cost guard);
+- with FLOWPORT_DASK_ORPHAN_GRACE=<seconds>, a scheduler whose client (Flowport's driver) connected and then went
+  away closes once it has had no client for that long, even while tasks still run: a driver that died harshly
+  leaves nothing running for long (its workers follow through their death timeout).
 The cluster id is in the command line so that leftovers can be found by listing processes.
 """
 import os
@@ -58,6 +61,49 @@ def dashboard_tls():
     os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CA_FILE"] = paths["ca"]
 
 
+ORPHAN_PRELOAD = """
+import logging
+import os
+import time
+
+from tornado.ioloop import PeriodicCallback
+
+logger = logging.getLogger("flowport")
+
+
+def dask_setup(scheduler):
+    grace = float(os.environ["FLOWPORT_DASK_ORPHAN_GRACE"])
+    state = {"seen": False, "since": None}
+
+    def check():
+        clients = [c for c in scheduler.clients if c != "fire-and-forget"]
+        if clients:
+            state["seen"] = True
+            state["since"] = None
+        elif state["seen"]:
+            if state["since"] is None:
+                state["since"] = time.monotonic()
+            elif time.monotonic() - state["since"] > grace and scheduler.status.name not in ("closing", "closed"):
+                logger.warning("Flowport: the driver of this cluster is gone since %.0f s; closing", grace)
+                scheduler._ongoing_background_tasks.call_soon(scheduler.close)
+
+    callback = PeriodicCallback(check, 1000)
+    scheduler.periodic_callbacks["flowport-orphan"] = callback
+    callback.start()
+"""
+
+
+def orphan_preload():
+    grace = os.environ.get("FLOWPORT_DASK_ORPHAN_GRACE")
+    if not grace:
+        return []
+    directory = tempfile.mkdtemp(prefix="flowport-dask-preload-")
+    path = os.path.join(directory, "flowport_orphan.py")
+    with open(path, "w") as f:
+        f.write(ORPHAN_PRELOAD)
+    return ["--preload", path]
+
+
 def main():
     if len(sys.argv) < 3:
         sys.stderr.write("usage: flowport_dask_process.py <cluster-id> <module> [args...]\n")
@@ -72,8 +118,16 @@ def main():
         timer = threading.Timer(lifetime, kill_commands_and_exit, args=(0,))
         timer.daemon = True
         timer.start()
-    sys.argv = [module] + sys.argv[3:]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    extra = orphan_preload() if module.endswith("dask_scheduler") else []
+    sys.argv = [module] + sys.argv[3:] + extra
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    finally:
+        # the program ended (its scheduler closed, it was retired): a task's thread still waiting for its command
+        # must not keep the process, and the command, running
+        sys.stdout.flush()
+        sys.stderr.flush()
+        kill_commands_and_exit(0)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,18 @@ public final class ChildDriver {
                 }
             }
         }).build();
-        DaskCloudProviderEnvironment.builder().providerSetting("nWorkers", 2).build().execute(flow, run);
+        DaskCloudProviderEnvironment.Builder env = DaskCloudProviderEnvironment.builder().providerSetting("nWorkers", 2);
+        if (args.length > 1 && args[0].equals("ecs")) {
+            // args: ecs <endpoint> <schedulerPort> <dashboardPort>; the scheduler closes 5 s after its driver died
+            System.setProperty("aws.accessKeyId", "AKIDDASK");
+            System.setProperty("aws.secretAccessKey", "dask-secret");
+            env.providerClass("fargate").driver("local").idleTimeout(java.time.Duration.ofSeconds(5)).providerSettings(java.util.Map.of(
+                    "image", "ghcr.io/dask/dask:2022.12.1", "regionName", "us-east-1", "endpointOverride", args[1],
+                    "cluster", "dask", "subnets", java.util.List.of("subnet-0123456789abcdef0"),
+                    "executionRoleArn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+                    "pythonExecutable", DaskExecutor.DEFAULT_PYTHON, "schedulerPort", Integer.parseInt(args[2]),
+                    "dashboardPort", Integer.parseInt(args[3]), "statusPollInterval", "PT0.1S"));
+        }
+        env.build().execute(flow, run);
     }
 }

@@ -118,4 +118,19 @@ class DaskCloudProviderEnvironmentTest {
                         + " tls://10.0.1.5:8786")
                 .hasMessageContaining("concurrency must be >= 1");
     }
+
+    @Test
+    void aPrivateClusterOnEcsNeedsItsDriverInTheClustersNetworkOrSaysHowToRunItHere() {
+        DaskCloudProviderEnvironment env = DaskCloudProviderEnvironment.builder().providerClass("fargate")
+                .providerSettings(Map.of("image", "ghcr.io/dask/dask:2022.12.1", "subnets",
+                        java.util.List.of("subnet-0123456789abcdef0"), "regionName", "us-east-1")).build();
+        assertThatThrownBy(() -> env.setup(Flow.command("c", CommandSpec.of("true"))))
+                .hasMessageContaining("providerSettings.driverImage is required to run the driver in the cluster's"
+                        + " network").hasMessageContaining("or set driver: local");
+        assertThatThrownBy(() -> DaskCloudProviderEnvironment.builder().driver("cloud").build())
+                .hasMessageContaining("driver must be 'local'");
+        DaskCloudProviderEnvironment local = DaskCloudProviderEnvironment.builder().driver("in-cluster").build();
+        assertThatThrownBy(() -> local.setup(Flow.command("c", CommandSpec.of("true"))))
+                .hasMessageContaining("driver: 'in-cluster' is not available for providerClass 'local'");
+    }
 }

@@ -142,7 +142,7 @@ class TeardownIT {
                 .redirectError(log.toFile()).start();
     }
 
-    private static void awaitRunning(Process child) throws Exception {
+    static void awaitRunning(Process child) throws Exception {
         CompletableFuture<Boolean> running = CompletableFuture.supplyAsync(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(),
                     StandardCharsets.UTF_8))) {

@@ -553,6 +553,25 @@ public final class EcsBackend implements Backend, Observation.Polling, AutoClose
         return out;
     }
 
+    /**
+     * The private IPv4 address of a task's network interface ({@code awsvpc}), once ECS has attached one. One
+     * {@code DescribeTasks} call. Blocking.
+     */
+    java.util.Optional<String> privateAddress(String taskArn) {
+        for (Task t : describeTasks(clusterOf(taskArn), List.of(taskArn), false).tasks()) {
+            for (software.amazon.awssdk.services.ecs.model.Attachment a : t.attachments()) {
+                if ("ElasticNetworkInterface".equals(a.type())) {
+                    for (software.amazon.awssdk.services.ecs.model.KeyValuePair kv : a.details()) {
+                        if ("privateIPv4Address".equals(kv.name()) && kv.value() != null && !kv.value().isBlank()) {
+                            return java.util.Optional.of(kv.value());
+                        }
+                    }
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     private DescribeTasksResponse describeTasks(String cluster, List<String> arns, boolean tags) {
         try {
             return ecs.describeTasks(b -> {

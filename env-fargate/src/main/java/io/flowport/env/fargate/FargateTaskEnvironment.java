@@ -467,6 +467,17 @@ public final class FargateTaskEnvironment extends BackendEnvironment {
         return backend().deregisterOldRevisions(familyFor(flow), keep);
     }
 
+    /**
+     * The private IPv4 address of one of this environment's tasks (the task's {@code awsvpc} network interface),
+     * once ECS has attached it; empty before that, or for other network modes. One {@code DescribeTasks} call.
+     * Blocking.
+     *
+     * @param taskArn the task, e.g. from the {@link io.flowport.core.RunPhase#LAUNCHED} phase of its run
+     */
+    public Optional<String> privateAddress(String taskArn) {
+        return backend().privateAddress(Objects.requireNonNull(taskArn, "taskArn"));
+    }
+
     /** The ECS backend of this environment (created with the lifecycle, on first use). */
     EcsBackend backend() {
         lifecycle();

@@ -97,6 +97,8 @@ public final class LocalAwsServer implements AutoCloseable {
     private volatile AutoRun auto;
 
     /** Starts a server on a free port of 127.0.0.1. */
+    private volatile boolean processes;
+
     public LocalAwsServer() throws IOException {
         this(32);
     }
@@ -124,6 +126,9 @@ public final class LocalAwsServer implements AutoCloseable {
     public void close() {
         http.stop(0);
         pool.shutdownNow();
+        for (SimTask t : tasks.values()) {
+            killProcess(t);
+        }
     }
 
     // ================================================================== test controls
@@ -154,6 +159,16 @@ public final class LocalAwsServer implements AutoCloseable {
     /** Delay added to every answer. */
     public void latency(Duration d) {
         latency = d;
+    }
+
+    /**
+     * With {@link #autoRun}: a task that starts running runs its container's command as a real process on this
+     * machine, with the container's environment (and this JVM's), its output going to the task's CloudWatch stream,
+     * its private IP 127.0.0.1; the task stops when the process exits, and StopTask kills the process (and what it
+     * started). This lets a client start real programs (a Dask cluster) through the real ECS API path.
+     */
+    public void runCommandsAsProcesses() {
+        processes = true;
     }
 
     /** Tasks advance on their own: provisioning and pending times, then the simulated command. */
@@ -225,8 +240,9 @@ public final class LocalAwsServer implements AutoCloseable {
         return throttled.get();
     }
 
-    /** Every task created. */
-    public List<SimTask> tasks() {
+    /** Every task created, each moved along its timeline first (as ECS moves tasks whether or not anyone looks). */
+    public synchronized List<SimTask> tasks() {
+        tasks.values().forEach(this::advance);
         return new ArrayList<>(tasks.values());
     }
 
@@ -713,6 +729,7 @@ public final class LocalAwsServer implements AutoCloseable {
         }
         t.environment = env;
         t.command = command;
+        t.awsvpc = "awsvpc".equals(text(def, "networkMode"));
         t.cpu = in.path("overrides").has("cpu") ? text(in.path("overrides"), "cpu") : text(def, "cpu");
         t.memory = in.path("overrides").has("memory") ? text(in.path("overrides"), "memory") : text(def, "memory");
         JsonNode log = first.path("logConfiguration");
@@ -792,6 +809,7 @@ public final class LocalAwsServer implements AutoCloseable {
             t.stoppedReason = in.has("reason") ? text(in, "reason") : "Task stopped by user";
             t.lastStatus = "STOPPING";
             t.stoppingNanos = System.nanoTime();
+            killProcess(t);
         }
         ObjectNode out = NODES.objectNode();
         out.set("task", taskJson(t, false));
@@ -851,13 +869,90 @@ public final class LocalAwsServer implements AutoCloseable {
         if (t.startedAt == null) {
             t.lastStatus = "RUNNING";
             t.startedAt = Instant.now();
-            t.script = Script.parse(t.command, a.defaultRunning);
-            if (t.logGroup != null) {
-                t.script.lines.forEach(l -> appendLog(t.logGroup, t.logStream, l));
+            if (processes) {
+                startProcess(t);
+            } else {
+                t.script = Script.parse(t.command, a.defaultRunning);
+                if (t.logGroup != null) {
+                    t.script.lines.forEach(l -> appendLog(t.logGroup, t.logStream, l));
+                }
             }
+        }
+        if (t.process != null) {
+            if (!t.process.isAlive()) {
+                stopNow(t, "EssentialContainerExited", "Essential container in task exited", t.process.exitValue(),
+                        null);
+            }
+            return;
+        }
+        if (t.script == null) {
+            t.lastStatus = "STOPPED";
+            t.desiredStatus = "STOPPED";
+            t.stopCode = "TaskFailedToStart";
+            t.stoppedReason = "the command could not be started";
+            t.stoppedAt = Instant.now();
+            return;
         }
         if (age >= a.provisioning + a.pending + t.script.runningNanos) {
             stopNow(t, "EssentialContainerExited", "Essential container in task exited", t.script.exitCode, null);
+        }
+    }
+
+    /** Starts a running task's command as a process on this machine (see {@link #runCommandsAsProcesses}). */
+    private void startProcess(SimTask t) {
+        ProcessBuilder pb = new ProcessBuilder(t.command).redirectErrorStream(true);
+        pb.environment().putAll(t.environment);
+        try {
+            // the task's own temporary directory, as a container's /tmp: removed when the task stops
+            t.tmp = java.nio.file.Files.createTempDirectory("local-ecs-task-");
+            pb.environment().put("TMPDIR", t.tmp.toString());
+            t.process = pb.start();
+        } catch (IOException e) {
+            appendLogIfAny(t, "could not start " + t.command + ": " + e.getMessage());
+            return;
+        }
+        Thread out = new Thread(() -> {
+            try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    t.process.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    appendLogIfAny(t, line);
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        }, "local-ecs-task-" + t.arn.substring(t.arn.lastIndexOf('/') + 1));
+        out.setDaemon(true);
+        out.start();
+    }
+
+    private void appendLogIfAny(SimTask t, String line) {
+        synchronized (t.output) {
+            t.output.addLast(line);
+            if (t.output.size() > 200) {
+                t.output.removeFirst();
+            }
+        }
+        if (t.logGroup != null) {
+            appendLog(t.logGroup, t.logStream, line);
+        }
+    }
+
+    /** Kills a task's process and everything it started, as stopping a container does. */
+    private static void killProcess(SimTask t) {
+        Process p = t.process;
+        if (p != null && p.isAlive()) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        java.nio.file.Path tmp = t.tmp;
+        if (tmp != null && (p == null || !p.isAlive())) {
+            t.tmp = null;
+            try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(tmp)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                // left for the OS
+            }
         }
     }
 
@@ -865,6 +960,7 @@ public final class LocalAwsServer implements AutoCloseable {
         if (t.lastStatus.equals("STOPPED")) {
             return;
         }
+        killProcess(t);
         t.lastStatus = "STOPPED";
         t.desiredStatus = "STOPPED";
         t.stopCode = stopCode;
@@ -906,6 +1002,15 @@ public final class LocalAwsServer implements AutoCloseable {
         }
         if (t.stoppedReason != null && t.desiredStatus.equals("STOPPED")) {
             n.put("stoppedReason", t.stoppedReason);
+        }
+        if (t.awsvpc && !t.lastStatus.equals("PROVISIONING")) {
+            ObjectNode eni = n.putArray("attachments").addObject();
+            eni.put("id", "eni-attach-" + t.arn.substring(t.arn.lastIndexOf('/') + 1, t.arn.lastIndexOf('/') + 9));
+            eni.put("type", "ElasticNetworkInterface");
+            eni.put("status", t.lastStatus.equals("STOPPED") ? "DELETED" : "ATTACHED");
+            ArrayNode details = eni.putArray("details");
+            details.addObject().put("name", "subnetId").put("value", "subnet-0123456789abcdef0");
+            details.addObject().put("name", "privateIPv4Address").put("value", "127.0.0.1");
         }
         ObjectNode c = n.putArray("containers").addObject();
         c.put("containerArn", "arn:aws:ecs:" + REGION + ":" + ACCOUNT + ":container/" + t.cluster + "/"
@@ -1246,6 +1351,17 @@ public final class LocalAwsServer implements AutoCloseable {
         Instant stoppedAt;
         Script script;
         ObjectNode request;
+        volatile Process process;
+        volatile java.nio.file.Path tmp;
+        boolean awsvpc;
+        final java.util.Deque<String> output = new java.util.ArrayDeque<>();
+
+        /** The last lines a task run as a process wrote (see {@link #runCommandsAsProcesses}). */
+        public List<String> output() {
+            synchronized (output) {
+                return List.copyOf(output);
+            }
+        }
 
         SimTask(String arn, String cluster, String definitionArn, String group, String startedBy, String launchType) {
             this.arn = arn;

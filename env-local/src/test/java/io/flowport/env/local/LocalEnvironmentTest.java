@@ -162,8 +162,8 @@ class LocalEnvironmentTest {
         assertThatThrownBy(() -> Serialization.environmentFromJson("{\"type\":\"lokal\"}"))
                 .hasMessageContaining("check the spelling");
         assertThatThrownBy(() -> Serialization.environmentFromJson("{\"type\":\"local\",\"executer\":{}}"))
-                .hasMessageContaining("invalid 'local' environment")
-                .hasMessageContaining("executer");
+                .hasMessage("unknown setting `executer` in a `local` environment: did you mean `executor`? Known "
+                        + "settings: executor, labels, metadata");
         assertThatThrownBy(() -> Serialization.environmentFromJson(
                 "{\"type\":\"local\",\"executor\":{\"type\":\"parallel\",\"threads\":-1}}"))
                 .hasMessageContaining("ParallelExecutor.threads must be >= 0");

@@ -12,10 +12,11 @@ import io.flowport.examples.image.ImageExampleFlows;
 import io.flowport.storage.image.ImageStorage;
 import io.flowport.storage.image.testing.ImagePuller;
 import io.flowport.storage.image.testing.LocalRegistry;
+import io.flowport.storage.image.testing.RegistryExtension;
 import io.flowport.storage.image.testing.PulledImage;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -28,7 +29,6 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The whole image path without a cloud: the example application builds its flows' image with ImageStorage and
@@ -41,20 +41,14 @@ class ImageStorageIT {
 
     @TempDir
     static Path work;
+    /** Skips every test, with the reason, when docker-registry is not installed. */
+    @RegisterExtension
+    static final RegistryExtension REGISTRY = RegistryExtension.plain();
     static LocalRegistry registry;
 
     @BeforeAll
     static void startRegistry() throws IOException {
-        String reason = LocalRegistry.unavailableReason();
-        assumeTrue(reason == null, reason);
-        registry = LocalRegistry.start(work);
-    }
-
-    @AfterAll
-    static void stopRegistry() {
-        if (registry != null) {
-            registry.close();
-        }
+        registry = REGISTRY.registry();
     }
 
     @Test

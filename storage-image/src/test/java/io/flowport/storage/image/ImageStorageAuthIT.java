@@ -3,11 +3,12 @@ package io.flowport.storage.image;
 import io.flowport.core.spi.RegistryCredentials;
 import io.flowport.core.spi.RegistryCredentialSource;
 import io.flowport.storage.image.testing.LocalRegistry;
-import org.junit.jupiter.api.AfterAll;
+import io.flowport.storage.image.testing.RegistryExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -22,7 +23,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Credentials against a real registry that asks for basic authentication (docker-registry with htpasswd).
@@ -37,24 +37,18 @@ class ImageStorageAuthIT {
 
     @TempDir
     static Path work;
+    /** Skips every test, with the reason, when docker-registry is not installed. */
+    @RegisterExtension
+    static final RegistryExtension REGISTRY = RegistryExtension.withAuthentication(HTPASSWD);
     static LocalRegistry registry;
     static Path classes;
     int run;
 
     @BeforeAll
     static void startRegistry() throws IOException {
-        String reason = LocalRegistry.unavailableReason();
-        assumeTrue(reason == null, reason);
-        registry = LocalRegistry.start(work, HTPASSWD);
+        registry = REGISTRY.registry();
         classes = Files.createDirectories(work.resolve("classes"));
         Files.writeString(classes.resolve("A.class"), "class bytes");
-    }
-
-    @AfterAll
-    static void stopRegistry() {
-        if (registry != null) {
-            registry.close();
-        }
     }
 
     @BeforeEach

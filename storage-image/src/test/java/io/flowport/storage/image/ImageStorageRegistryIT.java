@@ -12,10 +12,11 @@ import io.flowport.core.Serialization;
 import io.flowport.core.Storage;
 import io.flowport.storage.image.testing.ImagePuller;
 import io.flowport.storage.image.testing.LocalRegistry;
+import io.flowport.storage.image.testing.RegistryExtension;
 import io.flowport.storage.image.testing.PulledImage;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -30,7 +31,6 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Builds and pushes images to a real registry (Debian's docker-registry on 127.0.0.1) and reads them back
@@ -40,22 +40,16 @@ class ImageStorageRegistryIT {
 
     @TempDir
     static Path work;
+    /** Skips every test, with the reason, when docker-registry is not installed. */
+    @RegisterExtension
+    static final RegistryExtension REGISTRY = RegistryExtension.plain();
     static LocalRegistry registry;
     static Path slf4jJar;
 
     @BeforeAll
     static void startRegistry() throws IOException {
-        String reason = LocalRegistry.unavailableReason();
-        assumeTrue(reason == null, reason);
-        registry = LocalRegistry.start(work);
+        registry = REGISTRY.registry();
         slf4jJar = Paths.get(org.slf4j.Logger.class.getProtectionDomain().getCodeSource().getLocation().getPath());
-    }
-
-    @AfterAll
-    static void stopRegistry() {
-        if (registry != null) {
-            registry.close();
-        }
     }
 
     /** A small application: two class path directories (one with a resource and a service file) and a jar. */

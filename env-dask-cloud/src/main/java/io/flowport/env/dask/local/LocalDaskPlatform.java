@@ -78,7 +78,7 @@ public final class LocalDaskPlatform implements DaskPlatform {
             cmd.addAll(List.of("--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0",
                     "--scheduler-file", schedulerFile.toString()));
         } else {
-            cmd.addAll(List.of("--host", "127.0.0.1"));
+            cmd.addAll(List.of("--host", "127.0.0.1", "--local-directory", dir.resolve("space").toString()));
         }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve(spec.name() + ".log").toFile());
@@ -93,6 +93,8 @@ public final class LocalDaskPlatform implements DaskPlatform {
             pb.environment().put("FLOWPORT_DASK_COMMAND_DIR", commands.toString());
         }
         pb.environment().put("FLOWPORT_DASK_WATCH_STDIN", "1");
+        // the launcher's and Dask's temporary files go to the cluster's directory, removed at teardown
+        pb.environment().put("TMPDIR", dir.toString());
         pb.environment().put("PYTHONUNBUFFERED", "1");
         Process p;
         try {

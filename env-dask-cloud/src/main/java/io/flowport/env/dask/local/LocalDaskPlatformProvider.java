@@ -22,7 +22,7 @@ public final class LocalDaskPlatformProvider implements DaskPlatformProvider {
     }
 
     @Override
-    public DaskPlatform create(String name, Map<String, Object> settings) {
+    public DaskPlatform create(String name, Map<String, Object> settings, io.flowport.env.dask.DaskSecurity security) {
         Object py = settings.get("pythonExecutable");
         return new LocalDaskPlatform(py instanceof String s ? s : DaskExecutor.DEFAULT_PYTHON,
                 DaskScripts.path(DaskScripts.LAUNCHER));

@@ -26,9 +26,22 @@ public interface DaskPlatformProvider {
      * The platform for one cluster.
      *
      * @param name     the name the user gave (one of {@link #names()})
-     * @param settings the provider settings, already validated by {@link DaskPlatform#validate}
+     * @param settings the provider settings, already validated by {@link #validate}
+     * @param security TLS and whether processes may get public addresses
      */
-    DaskPlatform create(String name, Map<String, Object> settings);
+    DaskPlatform create(String name, Map<String, Object> settings, io.flowport.env.dask.DaskSecurity security);
+
+    /**
+     * Where the driver (the process that holds the Dask client and runs the flow's Java tasks) runs when it must run
+     * in the cluster's network, because the cluster has private addresses only and the caller is outside: an
+     * environment that launches the runner entry point there (see
+     * {@link io.flowport.core.spi.BackendEnvironment#submitRunner}). Empty (the default) when the caller can always
+     * reach the cluster (local processes).
+     */
+    default java.util.Optional<io.flowport.core.spi.BackendEnvironment> driverEnvironment(String name,
+            Map<String, Object> settings, io.flowport.env.dask.DaskSecurity security) {
+        return java.util.Optional.empty();
+    }
 
     /** The provider settings this platform knows beyond the common ones, for validation and "did you mean" hints. */
     Set<String> knownSettings();

@@ -38,6 +38,22 @@ public final class DaskScripts {
     }
 
     /**
+     * The script as a short program for {@code python -c}: its text compressed and base64-encoded, so that it fits
+     * in a container command next to the TLS material (ECS takes at most 8 KiB of overrides per task).
+     */
+    public static String compactSource(String name) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(out,
+                new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION))) {
+            z.write(bytes(name));
+        } catch (IOException e) {
+            throw new FlowportException("could not compress " + name + ": " + e.getMessage(), e);
+        }
+        return "import base64,zlib;exec(zlib.decompress(base64.b64decode('"
+                + java.util.Base64.getEncoder().encodeToString(out.toByteArray()) + "')))";
+    }
+
+    /**
      * The script on disk, in a directory shared by all of this jar's scripts (the bridge imports the task module
      * next to it), named by a hash of their content and written once per JVM. Blocking the first time.
      */

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -290,7 +289,7 @@ public final class LayerPlan {
      * a file's content or place changes it. Blocking (reads every file).
      */
     public String contentDigest(List<String> settings) {
-        MessageDigest md = sha256();
+        MessageDigest md = io.flowport.core.spi.Names.sha256();
         byte[] buffer = new byte[64 * 1024];
         for (String s : settings) {
             md.update(s.getBytes(StandardCharsets.UTF_8));
@@ -331,13 +330,5 @@ public final class LayerPlan {
 
     private static String unixPath(Path relative) {
         return relative.toString().replace('\\', '/');
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
     }
 }

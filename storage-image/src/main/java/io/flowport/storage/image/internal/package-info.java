@@ -1,5 +1,7 @@
 /**
- * Code of the image storage that is not public API (layer planning, credential chain, Jib event accounting,
- * error translation): it may change in any release.
+ * Not API: the image storage's own machinery (layer planning, credential chain, Jib event accounting, error
+ * translation, the type registration). It may change or disappear in any release without notice; use
+ * {@link io.flowport.storage.image.ImageStorage} instead. No public signature of the API shows a type of this
+ * package (the build checks).
  */
 package io.flowport.storage.image.internal;
