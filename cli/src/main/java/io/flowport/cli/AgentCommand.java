@@ -1,22 +1,15 @@
 package io.flowport.cli;
 
-import io.flowport.agent.Agent;
-import io.flowport.agent.JobSpecs;
-import io.flowport.agent.RunQueue;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /** {@code flowport agent}: the agent that runs queued flow runs. */
 @Command(name = "agent", mixinStandardHelpOptions = true, description = "Run queued flow runs.",
@@ -107,69 +100,9 @@ final class AgentCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return QueueSupport.reportingQueueErrors(spec.commandLine(), this::execute);
+            return QueueActions.run(spec.commandLine(), () -> QueueActions.startAgent(this));
         }
 
-        private Integer execute() throws Exception {
-            CommandLine cl = spec.commandLine();
-            Thread.currentThread().setContextClassLoader(QueueSupport.classLoader(cl, classpath));
-            JobSpecs.Builder specs = JobSpecs.builder();
-            if (envFile != null) {
-                requireFile(cl, "--env", envFile);
-                specs.defaultEnvironment(envFile);
-            }
-            for (Path t : templates) {
-                requireFile(cl, "--template", t);
-                specs.template(t);
-            }
-            profiles.forEach((n, f) -> {
-                requireFile(cl, "--profile " + n, f);
-                specs.profile(n, f);
-            });
-            Duration drainFor = QueueSupport.duration(cl, "--drain-timeout", drainTimeout);
-            Duration stopIn = stopAfter == null ? null : QueueSupport.duration(cl, "--stop-after", stopAfter);
-            RunQueue q = QueueSupport.open(queue);
-            Agent.Builder b = Agent.builder(q).labels(labels).maxConcurrent(maxConcurrent).jobSpecs(specs.build())
-                    .lease(QueueSupport.duration(cl, "--lease", lease))
-                    .ttl("off".equalsIgnoreCase(ttl) ? null : QueueSupport.duration(cl, "--ttl", ttl));
-            if (name != null) {
-                b.id(name);
-            }
-            if (processes != null) {
-                b.localProcesses(processes);
-            }
-            Agent agent;
-            try {
-                agent = b.build();
-            } catch (RuntimeException e) {
-                q.close();
-                throw e;
-            }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runnable stop = () -> {
-                agent.shutdown(drain, drainFor);
-                q.close();
-                stopped.countDown();
-            };
-            Thread hook = new Thread(stop, "flowport-agent-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            agent.start();
-            cl.getOut().println("agent " + agent.id() + " started on " + q.describe() + " with labels " + labels
-                    + "; stop it with SIGTERM or Ctrl-C" + (drain ? " (it drains its runs first)" : ""));
-            cl.getOut().flush();
-            if (stopIn != null && !stopped.await(stopIn.toNanos(), TimeUnit.NANOSECONDS)) {
-                Runtime.getRuntime().removeShutdownHook(hook);
-                stop.run();
-            }
-            stopped.await();
-            cl.getOut().println("agent " + agent.id() + " stopped");
-            return 0;
-        }
 
-        private static void requireFile(CommandLine cl, String option, Path p) {
-            if (!Files.isRegularFile(p)) {
-                throw new CommandLine.ParameterException(cl, option + ": no such file: " + p);
-            }
-        }
     }
 }

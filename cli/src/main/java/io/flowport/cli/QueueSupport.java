@@ -1,7 +1,5 @@
 package io.flowport.cli;
 
-import io.flowport.agent.RunQueue;
-import io.flowport.agent.RunQueues;
 import picocli.CommandLine;
 
 import java.net.MalformedURLException;
@@ -14,32 +12,18 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 
-/** What the queue commands ({@code submit}, {@code agent}, {@code runs}) share: opening the queue, durations. */
+/**
+ * What the queue commands ({@code submit}, {@code agent}, {@code runs}) share: durations, instants, class paths. No
+ * agent type here (see {@link QueueActions}).
+ */
 final class QueueSupport {
 
     /** The {@code --queue} option's description. */
     static final String QUEUE_HELP = "The run queue: a file (the embedded queue), jdbc:sqlite:<file>, "
             + "jdbc:postgresql://host:port/db or postgresql://user@host:port/db (password from "
-            + RunQueues.PASSWORD_VARIABLE + "). Default: $" + RunQueues.QUEUE_VARIABLE + ", else ~/.flowport/queue.db.";
+            + "FLOWPORT_QUEUE_PASSWORD). Default: $FLOWPORT_QUEUE, else ~/.flowport/queue.db.";
 
     private QueueSupport() {
-    }
-
-    static RunQueue open(String url) {
-        return RunQueues.open(url);
-    }
-
-    /**
-     * Runs a queue command; a queue that fails (unreachable, refusing) is reported in one line with exit code 1
-     * instead of a stack trace.
-     */
-    static int reportingQueueErrors(CommandLine cl, java.util.concurrent.Callable<Integer> command) throws Exception {
-        try {
-            return command.call();
-        } catch (io.flowport.agent.QueueException e) {
-            cl.getErr().println("flowport: " + e.getMessage());
-            return 1;
-        }
     }
 
     /** {@code 90s}, {@code 10m}, {@code 2h}, {@code 500ms} or ISO-8601 ({@code PT10M}). */

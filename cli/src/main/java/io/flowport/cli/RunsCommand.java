@@ -1,23 +1,15 @@
 package io.flowport.cli;
 
-import io.flowport.agent.QueuedRun;
-import io.flowport.agent.RunQueue;
-import io.flowport.agent.RunState;
-import io.flowport.agent.StateChange;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code flowport runs}: look at and cancel queued runs. */
@@ -59,36 +51,10 @@ final class RunsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return QueueSupport.reportingQueueErrors(spec.commandLine(), this::execute);
+            return QueueActions.run(spec.commandLine(), () -> QueueActions.list(this));
         }
 
-        private Integer execute() {
-            Set<RunState> wanted = EnumSet.noneOf(RunState.class);
-            for (String s : states) {
-                try {
-                    wanted.add(RunState.parse(s));
-                } catch (IllegalArgumentException e) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--state: " + e.getMessage());
-                }
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            try (RunQueue q = QueueSupport.open(queue)) {
-                List<QueuedRun> runs = q.list(wanted, limit);
-                out.printf("%-36s  %-20s  %-12s  %4s  %-19s  %-20s  %s%n", "ID", "FLOW", "STATE", "PRIO", "SUBMITTED",
-                        "LABELS", "AGENT");
-                for (QueuedRun r : runs) {
-                    out.printf("%-36s  %-20s  %-12s  %4d  %-19s  %-20s  %s%n", r.id(), cut(r.flowName(), 20), r.state(),
-                            r.priority(), time(r.submittedAt()), cut(String.join(",", r.labels()), 20),
-                            r.agentId() == null ? "-" : r.agentId());
-                }
-                out.println(runs.size() + " run(s)" + (runs.size() == limit ? " (more with --limit)" : ""));
-            }
-            return 0;
-        }
 
-        private static String cut(String s, int n) {
-            return s.length() <= n ? s : s.substring(0, n - 1) + "…";
-        }
     }
 
     /** {@code flowport runs show <id>}. */
@@ -106,45 +72,9 @@ final class RunsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return QueueSupport.reportingQueueErrors(spec.commandLine(), this::execute);
+            return QueueActions.run(spec.commandLine(), () -> QueueActions.show(this));
         }
 
-        private Integer execute() {
-            PrintWriter out = spec.commandLine().getOut();
-            try (RunQueue q = QueueSupport.open(queue)) {
-                Optional<QueuedRun> found = q.get(id);
-                if (found.isEmpty()) {
-                    spec.commandLine().getErr().println("flowport: no run " + id + " in " + q.describe());
-                    return 1;
-                }
-                QueuedRun r = found.get();
-                out.println("run        " + r.id());
-                out.println("flow       " + r.flowName() + (r.flowLocation().equals(r.flowName()) ? ""
-                        : " (at " + r.flowLocation() + ")"));
-                out.println("state      " + r.state() + (r.stateMessage().isEmpty() ? "" : ": " + r.stateMessage()));
-                out.println("labels     " + (r.labels().isEmpty() ? "(none)" : String.join(", ", r.labels())));
-                out.println("priority   " + r.priority());
-                out.println("parameters " + r.parametersJson());
-                out.println("submitted  " + time(r.submittedAt()) + (r.notBefore().isAfter(r.submittedAt())
-                        ? ", not before " + time(r.notBefore()) : ""));
-                if (r.agentId() != null) {
-                    out.println("agent      " + r.agentId() + (r.state().isHeld() && r.leaseUntil() != null
-                            ? " (lease until " + time(r.leaseUntil()) + ")" : ""));
-                }
-                out.println("runs as    " + (r.unitId() == null ? "-" : r.unitId()));
-                out.println("logs       " + (r.logsLocation() == null ? "-" : r.logsLocation()));
-                if (r.cancelReason() != null) {
-                    out.println("cancel     requested: " + r.cancelReason());
-                }
-                out.println();
-                out.printf("%-19s  %-12s  %-24s  %s%n", "WHEN", "STATE", "BY", "WHAT");
-                for (StateChange h : r.history()) {
-                    out.printf("%-19s  %-12s  %-24s  %s%n", time(h.at()), h.state(),
-                            h.agentId() == null ? "-" : h.agentId(), h.message());
-                }
-            }
-            return 0;
-        }
     }
 
     /** {@code flowport runs cancel <id>}. */
@@ -166,27 +96,8 @@ final class RunsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return QueueSupport.reportingQueueErrors(spec.commandLine(), this::execute);
+            return QueueActions.run(spec.commandLine(), () -> QueueActions.cancel(this));
         }
 
-        private Integer execute() {
-            PrintWriter out = spec.commandLine().getOut();
-            try (RunQueue q = QueueSupport.open(queue)) {
-                RunQueue.CancelOutcome o = q.cancel(id, reason);
-                if (!o.found()) {
-                    spec.commandLine().getErr().println("flowport: no run " + id + " in " + q.describe());
-                    return 1;
-                }
-                if (o.cancelledNow()) {
-                    out.println("run " + id + " cancelled (it was queued; nothing was started)");
-                } else if (o.stateBefore().isFinal()) {
-                    out.println("run " + id + " had already finished: " + o.stateBefore());
-                } else {
-                    out.println("run " + id + " is " + o.stateBefore() + "; agent " + o.agentId()
-                            + " stops its infrastructure at its next heartbeat");
-                }
-            }
-            return 0;
-        }
     }
 }

@@ -1,15 +1,9 @@
 package io.flowport.cli;
 
-import io.flowport.agent.RunQueue;
-import io.flowport.agent.RunRequest;
-import io.flowport.core.ClasspathStorage;
-import io.flowport.core.Flow;
-import io.flowport.core.Serialization;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,36 +60,7 @@ final class SubmitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return QueueSupport.reportingQueueErrors(spec.commandLine(), this::execute);
+        return QueueActions.run(spec.commandLine(), () -> QueueActions.submit(this));
     }
 
-    private Integer execute() throws Exception {
-        CommandLine cl = spec.commandLine();
-        if (envFile != null && !Files.isRegularFile(envFile)) {
-            throw new CommandLine.ParameterException(cl, "--env: no such file: " + envFile);
-        }
-        Thread.currentThread().setContextClassLoader(QueueSupport.classLoader(cl, classpath));
-        ClasspathStorage storage = new ClasspathStorage();
-        Flow f = storage.load(flow);
-        storage.addFlow(f, flow);
-        RunRequest.Builder b = RunRequest.builder(f).storage(storage, flow).parameters(params).labels(labels)
-                .priority(priority);
-        if (envFile != null) {
-            b.environment(Serialization.readEnvironment(envFile));
-        }
-        if (notBefore != null) {
-            b.notBefore(QueueSupport.instant(cl, "--not-before", notBefore));
-        }
-        if (timeout != null) {
-            b.timeout(QueueSupport.duration(cl, "--timeout", timeout));
-        }
-        if (id != null) {
-            b.id(id);
-        }
-        RunRequest request = b.build(); // validated before the queue is opened: bad input stores nothing
-        try (RunQueue q = QueueSupport.open(queue)) {
-            cl.getOut().println(q.submit(request));
-        }
-        return 0;
-    }
 }
