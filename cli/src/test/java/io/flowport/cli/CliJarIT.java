@@ -74,7 +74,7 @@ class CliJarIT {
         Result with = flowport(dir, Map.of(), "types");
         assertThat(with.code()).as(with.out()).isZero();
         assertThat(with.out())
-                .contains("environments: aci-container-group, cloud-run-job, dask-cloud-provider, fargate-task, "
+                .contains("environments: aci-container-group, cloud-run-job, dask-cloud-provider, dask-kubernetes, fargate-task, "
                         + "kubernetes-job, local, local-process")
                 .contains("from " + plugins.toAbsolutePath());
 

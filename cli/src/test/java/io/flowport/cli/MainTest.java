@@ -140,11 +140,11 @@ class MainTest {
 
         err.reset();
         Path env = dir.resolve("fargate.json");
-        // a type Flowport knows of that no installed module registers yet
-        Files.writeString(env, "{\"type\":\"dask-kubernetes\"}");
+        // a misspelt type: the closest installed ones are named
+        Files.writeString(env, "{\"type\":\"dask-kubernets\"}");
         assertThat(Main.execute("run", "--flow", "demo-etl", "--env", env.toString())).isEqualTo(2);
-        assertThat(err()).contains("unknown environment type 'dask-kubernetes'")
-                .contains("io.flowport:flowport-env-dask-cloud").contains("providers are read from");
+        assertThat(err()).contains("unknown environment type 'dask-kubernets'").contains("dask-kubernetes")
+                .contains("providers are read from");
 
         err.reset();
         Files.writeString(env, "{\"type\":\"fargate-task\",\"subnet\":[\"subnet-1\"]}");
@@ -159,7 +159,7 @@ class MainTest {
     void typesListsWhatIsInstalled() {
         assertThat(Main.execute("types")).isZero();
         assertThat(out()).contains("environments: aci-container-group, cli-test-closing, cloud-run-job, "
-                + "dask-cloud-provider, fargate-task, kubernetes-job, local, local-process").contains("demo-etl");
+                + "dask-cloud-provider, dask-kubernetes, fargate-task, kubernetes-job, local, local-process").contains("demo-etl");
     }
 
     @Test

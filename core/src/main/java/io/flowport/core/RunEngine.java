@@ -268,7 +268,9 @@ final class RunEngine {
         for (int i = 0; i < n; i++) {
             State s = stateOf(i);
             StateType type = s.type();
-            if (type == StateType.FAILED || type == StateType.TIMED_OUT || type == StateType.CRASHED) {
+            // a task cancelled although nobody cancelled the run (an executor gave it up) did not do its work
+            boolean lost = type == StateType.CANCELLED && !run.cancellation().isCancelled();
+            if (type == StateType.FAILED || type == StateType.TIMED_OUT || type == StateType.CRASHED || lost) {
                 problems++;
                 if (firstProblem == null) {
                     firstProblem = "task '" + tasks.get(i).name() + "' " + type.displayName() + ": " + s.message();

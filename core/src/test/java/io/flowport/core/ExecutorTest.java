@@ -260,4 +260,16 @@ class ExecutorTest {
                 .isInstanceOf(ProviderNotFoundException.class)
                 .hasMessageContaining("add the dependency io.flowport:flowport-env-dask-cloud");
     }
+
+    @org.junit.jupiter.api.Test
+    void aTaskCancelledWhileTheRunWasNotFailsTheRun() {
+        Flow flow = Flow.builder("gave-up").task("t", ctx -> {
+            throw new InterruptedException("the remote scheduler dropped the task");
+        }).build();
+        FlowRunResult r = Executor.sequential().execute(flow, FlowRun.create());
+        org.assertj.core.api.Assertions.assertThat(r.task("t").orElseThrow().state().type())
+                .isEqualTo(StateType.CANCELLED);
+        org.assertj.core.api.Assertions.assertThat(r.state().type()).isEqualTo(StateType.FAILED);
+        org.assertj.core.api.Assertions.assertThat(r.state().message()).contains("task 't' Cancelled");
+    }
 }

@@ -88,6 +88,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
     private final Duration adaptiveInterval;
     private final String driver;
     private final OnExecuteCallback onExecute;
+    private final DaskPlatformProvider platformProvider;
 
     private DaskCloudProviderEnvironment(Builder b) {
         super(b);
@@ -103,6 +104,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         this.adaptiveInterval = b.adaptiveInterval == null ? Duration.ofSeconds(2) : b.adaptiveInterval;
         this.driver = b.driver;
         this.onExecute = b.onExecute;
+        this.platformProvider = b.platformProvider;
         // settings that cannot work are refused at once, naming each problem
         List<String> problems = new ArrayList<>();
         checkStatic(problems);
@@ -176,6 +178,12 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         return adaptiveInterval;
     }
 
+    /** The platform provider: the one given to the builder, else the one {@code providerClass} names. */
+    private DaskPlatformProvider provider() {
+        return platformProvider != null ? Platforms.check(platformProvider, providerClass)
+                : Platforms.find(providerClass);
+    }
+
     /**
      * Where the driver runs — the process that holds the Dask client and runs the flow's Java tasks: {@code local}
      * (this JVM; it must reach the cluster's private addresses, e.g. an application running in the same VPC) or
@@ -240,7 +248,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
     protected List<String> validate(Flow flow) {
         List<String> problems = new ArrayList<>();
         try {
-            DaskPlatformProvider provider = Platforms.find(providerClass);
+            DaskPlatformProvider provider = provider();
             problems.addAll(settingsProblems(provider, providerSettings, "providerSettings"));
         } catch (ConfigurationException e) {
             problems.add(e.getMessage());
@@ -382,7 +390,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                 return FlowRunResult.of(run.id(), flow.name(), State.failed("onExecute callback failed: " + e, e),
                         start);
             }
-            List<String> problems = settingsProblems(Platforms.find(providerClass), settings,
+            List<String> problems = settingsProblems(provider(), settings,
                     "providerSettings (after onExecute)");
             if (!problems.isEmpty()) {
                 ConfigurationException e = new ConfigurationException(getClass().getSimpleName(), problems);
@@ -390,7 +398,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
                 return FlowRunResult.of(run.id(), flow.name(), State.failed(e.getMessage(), e), start);
             }
         }
-        DaskPlatformProvider provider = Platforms.find(providerClass);
+        DaskPlatformProvider provider = provider();
         if (driverInCluster(provider, settings)) {
             return runDriverInCluster(flow, run, settings, provider);
         }
@@ -472,7 +480,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
             LOG.warn("SECURITY: Dask cluster {} runs WITHOUT TLS (security.tls=false): anyone who can reach its"
                     + " scheduler can run code on it and read its data", plan.clusterId());
         }
-        DaskPlatformProvider provider = Platforms.find(providerClass);
+        DaskPlatformProvider provider = provider();
         DaskPlatform platform = provider.create(providerClass, settings, security);
         if (security.publicIp() || platform.publicAddresses()) {
             LOG.warn("SECURITY: Dask cluster {} gets PUBLIC addresses (security.publicIp=true)", plan.clusterId());
@@ -606,6 +614,7 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         private Duration adaptiveInterval;
         private String driver;
         private OnExecuteCallback onExecute;
+        private DaskPlatformProvider platformProvider;
 
         private Builder() {
         }
@@ -687,6 +696,16 @@ public final class DaskCloudProviderEnvironment extends AbstractEnvironment {
         @JsonProperty("adaptiveInterval")
         public Builder adaptiveInterval(Duration value) {
             this.adaptiveInterval = value;
+            return this;
+        }
+
+        /**
+         * Uses this provider instance for {@code providerClass} instead of the one {@link java.util.ServiceLoader}
+         * finds (e.g. one that holds a client of your own). Never serialized: a copy read back from JSON finds its
+         * provider by {@code providerClass} again.
+         */
+        public Builder platformProvider(DaskPlatformProvider provider) {
+            this.platformProvider = provider;
             return this;
         }
 

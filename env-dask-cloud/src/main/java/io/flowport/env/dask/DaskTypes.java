@@ -6,7 +6,7 @@ import io.flowport.core.spi.TypeProvider;
 
 import java.util.Map;
 
-/** Registers {@code dask-cloud-provider} and the {@code dask} executor. */
+/** Registers {@code dask-cloud-provider}, {@code dask-kubernetes} and the {@code dask} executor. */
 public final class DaskTypes implements TypeProvider {
 
     /** Found by {@link java.util.ServiceLoader}. */
@@ -15,7 +15,8 @@ public final class DaskTypes implements TypeProvider {
 
     @Override
     public Map<String, Class<? extends Environment>> environments() {
-        return Map.of("dask-cloud-provider", DaskCloudProviderEnvironment.class);
+        return Map.of("dask-cloud-provider", DaskCloudProviderEnvironment.class,
+                "dask-kubernetes", io.flowport.env.dask.kubernetes.DaskKubernetesEnvironment.class);
     }
 
     @Override

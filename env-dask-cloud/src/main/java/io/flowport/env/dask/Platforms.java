@@ -55,6 +55,19 @@ final class Platforms {
                 + names(all) + ", or the class name of your own " + DaskPlatformProvider.class.getSimpleName());
     }
 
+    /**
+     * A provider given as an instance, checked like a found one.
+     *
+     * @throws ProviderNotFoundException if the provider needs an artifact that is missing (the message names it)
+     */
+    static DaskPlatformProvider check(DaskPlatformProvider provider, String providerClass) {
+        provider.missing().ifPresent(fix -> {
+            throw new ProviderNotFoundException("providerClass '" + providerClass + "' needs a library that is not"
+                    + " on the class path: " + fix);
+        });
+        return provider;
+    }
+
     /** Every provider's names, with what each one misses, for messages. */
     static String names(List<DaskPlatformProvider> all) {
         TreeSet<String> names = new TreeSet<>();

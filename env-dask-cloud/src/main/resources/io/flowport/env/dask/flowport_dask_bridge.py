@@ -35,6 +35,7 @@ class Bridge:
         self.client = client
         self.futures = {}
         self.keys = {}
+        self.cancelling = set()
         self.lock = threading.Lock()
         self.completed = queue.Queue()
         threading.Thread(target=self.gather_forever, name="flowport-gather", daemon=True).start()
@@ -109,7 +110,17 @@ class Bridge:
     def report(self, task_id, future):
         try:
             if future.status == "cancelled":
-                emit({"event": "failed", "id": task_id, "kind": "cancelled", "message": "cancelled"})
+                with self.lock:
+                    asked = task_id in self.cancelling
+                    self.cancelling.discard(task_id)
+                if asked:
+                    emit({"event": "failed", "id": task_id, "kind": "cancelled", "message": "cancelled"})
+                else:
+                    # nobody asked: the client cancels every future when it loses its scheduler, and that is a
+                    # failure of the task, not a cancellation of the run
+                    emit({"event": "failed", "id": task_id, "kind": "error",
+                          "message": "the task was dropped: the connection to the Dask scheduler was lost (client %s)"
+                                     % self.client.status})
                 return
             result = future.result()
             result.update({"event": "done", "id": task_id})
@@ -125,6 +136,8 @@ class Bridge:
         with self.lock:
             future = self.futures.get(task_id)
             key = self.keys.get(task_id)
+            if future is not None:
+                self.cancelling.add(task_id)
         if future is None:
             return
         future.cancel()

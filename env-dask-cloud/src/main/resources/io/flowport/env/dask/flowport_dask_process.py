@@ -5,7 +5,8 @@ Usage: python3 flowport_dask_process.py <cluster-id> <module> [args...]
 
 Before the program starts:
 - the scheduler's TLS certificate, given as contents in Dask's DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__* variables,
-  is also written to files (owner-only) for its HTTPS dashboard, whose server takes paths only;
+  is also written to files (owner-only) for its HTTPS dashboard, whose server takes paths only; given as paths
+  (files mounted from a Kubernetes Secret), the dashboard uses those files;
 - with FLOWPORT_DASK_WATCH_STDIN=1 the process ends when its stdin closes: the JVM that started it keeps it open,
   so when that JVM stops the cluster, or dies (even by kill -9), the commands the tasks started are killed and the
   process exits at once;
@@ -21,6 +22,7 @@ import signal
 import sys
 import tempfile
 import threading
+import traceback
 
 
 def kill_commands_and_exit(code):
@@ -46,7 +48,14 @@ def dashboard_tls():
     cert = os.environ.get(prefix + "SCHEDULER__CERT")
     key = os.environ.get(prefix + "SCHEDULER__KEY")
     ca = os.environ.get(prefix + "CA_FILE")
-    if not (cert and key and ca and "\n" in cert):
+    if not (cert and key and ca):
+        return
+    if "\n" not in cert:
+        # paths already (files mounted from a Kubernetes Secret): the dashboard takes them as they are
+        if all(os.path.isfile(p) for p in (cert, key, ca)):
+            os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CERT"] = cert
+            os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__KEY"] = key
+            os.environ["DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CA_FILE"] = ca
         return
     directory = tempfile.mkdtemp(prefix="flowport-dask-tls-")
     paths = {}
@@ -120,14 +129,21 @@ def main():
         timer.start()
     extra = orphan_preload() if module.endswith("dask_scheduler") else []
     sys.argv = [module] + sys.argv[3:] + extra
+    code = 0
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:  # noqa: BLE001 - reported like an uncaught exception, then the same exit
+        traceback.print_exc()
+        code = 1
     finally:
         # the program ended (its scheduler closed, it was retired): a task's thread still waiting for its command
-        # must not keep the process, and the command, running
+        # must not keep the process, and the command, running; the program's exit code is the process's (a pod's
+        # phase, Succeeded or Failed, comes from it)
         sys.stdout.flush()
         sys.stderr.flush()
-        kill_commands_and_exit(0)
+        kill_commands_and_exit(code)
 
 
 if __name__ == "__main__":
