@@ -44,10 +44,12 @@ public final class MicrometerAgentMetrics implements AgentMetrics {
 
     @Override
     public void bind(String agentId, LongSupplier inFlight, LongSupplier queueDepth) {
+        // strong references: the suppliers are lambdas nobody else holds, and a gauge only keeps a weak one by default
         Gauge.builder("flowport.agent.runs.in.flight", inFlight, LongSupplier::getAsLong).tag("agent", agentId)
-                .description("runs this agent holds and follows").register(registry);
+                .description("runs this agent holds and follows").strongReference(true).register(registry);
         Gauge.builder("flowport.agent.queue.depth", queueDepth, LongSupplier::getAsLong).tag("agent", agentId)
-                .description("runs waiting in the queue, as of the last heartbeat").register(registry);
+                .description("runs waiting in the queue, as of the last heartbeat").strongReference(true)
+                .register(registry);
         meters = new Meters(registry, agentId);
     }
 

@@ -116,7 +116,9 @@ class AgentTest {
                 .isEqualTo(6);
         assertThat(registry.get("flowport.agent.launch.latency").timer().count()).isEqualTo(60);
         assertThat(registry.get("flowport.agent.claim.latency").timer().count()).isPositive();
+        System.gc(); // the gauges hold their suppliers strongly: they still read after a collection
         assertThat(registry.get("flowport.agent.runs.in.flight").gauge().value()).isZero();
+        assertThat(registry.get("flowport.agent.queue.depth").gauge().value()).isZero();
     }
 
     @Test
