@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code flowport} command. */
 @Command(name = "flowport", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run flows of tasks on the compute you already have.",
-        subcommands = {DemoCommand.class, RunCommand.class, TypesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, TypesCommand.class, SubmitCommand.class, AgentCommand.class,
+                RunsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -19,6 +20,10 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code (for tests). */
     public static int execute(String... args) {
+        java.util.OptionalInt queueCommand = QueueCommandLoader.runWhereTheAgentIs(args);
+        if (queueCommand.isPresent()) {
+            return queueCommand.getAsInt();
+        }
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof io.flowport.core.ProviderNotFoundException) {
@@ -38,7 +43,8 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (demo, run, types)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (demo, run, types, submit,"
+                + " agent, runs)");
     }
 
     /** The version from the jar's manifest. */

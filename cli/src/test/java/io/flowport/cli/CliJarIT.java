@@ -111,6 +111,29 @@ class CliJarIT {
     }
 
     @Test
+    void theQueueCommandsRunFromTheJarWithTheAgentAsAPlugin(@TempDir Path dir) throws Exception {
+        String queue = dir.resolve("queue.db").toString();
+        Path env = Files.writeString(dir.resolve("env.yaml"), "type: local\nexecutor: {type: sequential}\n"
+                + "labels: [demo]\n");
+        Result submitted = flowport(dir, Map.of(), "submit", "--flow", "demo-etl", "--env", env.toString(),
+                "-p", "latencyMs=0", "-p", "output=" + dir.resolve("report.txt"), "--queue", queue);
+        assertThat(submitted.code()).as(submitted.out()).isZero();
+        String id = submitted.out().lines().reduce((a, b) -> b).orElseThrow().trim();
+        Result agent = flowport(dir, Map.of(), "agent", "start", "--labels", "demo", "--queue", queue,
+                "--stop-after", "8s", "--ttl", "off", "--name", "jar-agent", "--processes",
+                dir.resolve("processes").toString());
+        assertThat(agent.code()).as(agent.out()).isZero();
+        Result shown = flowport(dir, Map.of(), "runs", "show", id, "--queue", queue);
+        assertThat(shown.out()).contains("state      SUCCESS").contains("claimed by agent jar-agent");
+        assertThat(dir.resolve("report.txt")).exists();
+
+        Path empty = Files.createDirectories(dir.resolve("no-plugins"));
+        Result without = flowport(dir, Map.of(Plugins.VARIABLE, empty.toString()), "runs", "list", "--queue", queue);
+        assertThat(without.code()).isEqualTo(2);
+        assertThat(without.out()).contains("'runs' needs io.flowport:flowport-agent");
+    }
+
+    @Test
     void noClassIsBothInTheJarAndInAPluginAndTheJarStaysSmall() throws IOException {
         Set<String> bundled = classes(jar);
         assertThat(bundled).contains("io/flowport/core/Flow.class", "io/flowport/env/local/LocalEnvironment.class",
@@ -119,7 +142,8 @@ class CliJarIT {
                 || c.startsWith("io/flowport/env/kubernetes/") || c.startsWith("io/flowport/env/cloudrun/")
                 || c.startsWith("software/amazon/") || c.startsWith("io/fabric8/")
                 || c.startsWith("io/flowport/env/aci/") || c.startsWith("io/flowport/env/dask/")
-                || c.startsWith("com/google/cloud/") || c.startsWith("com/azure/"));
+                || c.startsWith("com/google/cloud/") || c.startsWith("com/azure/")
+                || c.startsWith("io/flowport/agent/") || c.startsWith("org/sqlite/") || c.startsWith("org/flywaydb/"));
         Map<String, List<String>> twice = new HashMap<>();
         try (Stream<Path> s = Files.list(plugins)) {
             for (Path p : (Iterable<Path>) s::iterator) {
