@@ -75,6 +75,12 @@ public final class DetachedProcessEnvironment extends BackendEnvironment {
         return new DetachedProcessEnvironment(b, document.deepCopy(), root);
     }
 
+    /** Its runs are {@code local-process} runs (in metrics and traces too); this class is never serialized. */
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
     @Override
     protected Backend createBackend() {
         return new ProcessBackend(root, workingDirectory);
