@@ -38,6 +38,9 @@ final class DaskCluster implements AutoCloseable {
             "distributed.http.proxy", "distributed.http.statics", "distributed.http.scheduler.api");
     /** Consecutive checks that must ask for fewer workers before any is retired. */
     private static final int DOWN_VOTES = 3;
+    /** The first and the longest pause between two looks at a starting cluster (health, joined workers). */
+    private static final long FIRST_LOOK_MILLIS = 20;
+    private static final long LAST_LOOK_MILLIS = 250;
 
     private final DaskPlatform platform;
     private final ClusterPlan plan;
@@ -79,8 +82,13 @@ final class DaskCluster implements AutoCloseable {
         DaskCluster c = new DaskCluster(platform, plan);
         Runtime.getRuntime().addShutdownHook(c.shutdownHook);
         try {
-            c.startScheduler(cancellation);
-            c.scaleTo(plan.minWorkers(), plan.adaptive() ? "adaptive minimum" : "nWorkers");
+            String reason = plan.adaptive() ? "adaptive minimum" : "nWorkers";
+            long deadline = System.nanoTime() + plan.startTimeout().toNanos();
+            c.launchScheduler();
+            // where workers can find the scheduler by themselves, they start alongside it rather than after it
+            platform.schedulerLocator(plan.clusterId()).ifPresent(l -> c.scaleTo(plan.minWorkers(), reason, l));
+            c.awaitScheduler(deadline, cancellation);
+            c.scaleTo(plan.minWorkers(), reason);
             c.awaitWorkers(plan.minWorkers(), cancellation);
             c.timer.scheduleWithFixedDelay(c::adapt, plan.adaptInterval().toMillis(),
                     plan.adaptInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -92,8 +100,7 @@ final class DaskCluster implements AutoCloseable {
         }
     }
 
-    private void startScheduler(CancellationToken cancellation) {
-        long deadline = System.nanoTime() + plan.startTimeout().toNanos();
+    private void launchScheduler() {
         List<String> args = new ArrayList<>(List.of("--protocol", tls == null ? "tcp" : "tls",
                 "--idle-timeout", plan.idleTimeout().toSeconds() + "s"));
         Map<String, String> env = commonEnvironment(DaskTls.Role.SCHEDULER);
@@ -105,27 +112,32 @@ final class DaskCluster implements AutoCloseable {
         env.put("FLOWPORT_DASK_MAX_LIFETIME", Long.toString(plan.maxLifetime().toSeconds()));
         // the driver gone (its client disconnected) for as long as the idle timeout: the scheduler closes
         env.put("FLOWPORT_DASK_ORPHAN_GRACE", Long.toString(plan.idleTimeout().toSeconds()));
-        DaskProcess s = platform.launch(spec(ProcessSpec.Role.SCHEDULER, plan.clusterId() + "-scheduler", args, env));
-        scheduler = s;
+        scheduler = platform.launch(spec(ProcessSpec.Role.SCHEDULER, plan.clusterId() + "-scheduler", args, env));
+    }
+
+    private void awaitScheduler(long deadline, CancellationToken cancellation) {
+        DaskProcess s = scheduler;
         DaskProcess.Endpoint ep = await(s.endpoint(), deadline, cancellation, "the scheduler's address");
         address = (tls == null ? "tcp://" : "tls://") + ep.host() + ":" + ep.port();
         api = new SchedulerApi(URI.create((tls == null ? "http://" : "https://") + ep.host() + ":"
                 + ep.dashboardPort() + "/"), tls);
+        long wait = FIRST_LOOK_MILLIS;
         while (!api.healthy()) {
             check(deadline, cancellation, "the scheduler to answer its health check at " + api.base());
             s.ended().ifPresent(why -> {
                 throw new LaunchException("the Dask scheduler " + why + "; its log: "
                         + String.join(" | ", s.logTail(10)));
             });
-            pause(100);
+            wait = pause(wait);
         }
-        event(0, "scheduler ready at " + address);
+        event(running(), "scheduler ready at " + address);
         LOG.info("Dask cluster {} on {}: scheduler at {} (dashboard {})", plan.clusterId(), platform.name(), address,
                 api.base());
     }
 
     private void awaitWorkers(int wanted, CancellationToken cancellation) {
         long deadline = System.nanoTime() + plan.startTimeout().toNanos();
+        long wait = FIRST_LOOK_MILLIS;
         while (true) {
             Map<String, String> joined = api.workers();
             if (joined.size() >= wanted) {
@@ -141,7 +153,7 @@ final class DaskCluster implements AutoCloseable {
                 throw new LaunchException("every Dask worker ended before joining: " + String.join("; ", dead));
             }
             check(deadline, cancellation, wanted + " worker(s) to join (" + joined.size() + " joined)");
-            pause(100);
+            wait = pause(wait);
         }
     }
 
@@ -171,13 +183,15 @@ final class DaskCluster implements AutoCloseable {
         }
     }
 
-    private static void pause(long millis) {
+    /** Sleeps {@code millis}; returns the next, longer pause (a local cluster is ready in a second, ECS in a minute). */
+    private static long pause(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FlowportException("interrupted", e);
         }
+        return Math.min(millis * 3 / 2, LAST_LOOK_MILLIS);
     }
 
     private Map<String, String> commonEnvironment(DaskTls.Role role) {
@@ -193,14 +207,24 @@ final class DaskCluster implements AutoCloseable {
     }
 
     /** Starts workers until {@code n} are running or starting. */
-    private synchronized void scaleTo(int n, String reason) {
+    private void scaleTo(int n, String reason) {
+        scaleTo(n, reason, List.of(address));
+    }
+
+    /**
+     * Starts workers until {@code n} are running or starting.
+     *
+     * @param scheduler how a worker finds the scheduler: its address, or the platform's locator arguments
+     */
+    private synchronized void scaleTo(int n, String reason, List<String> scheduler) {
         int running = running();
         if (n <= running) {
             return;
         }
         for (int i = running; i < n; i++) {
             String name = plan.clusterId() + "-worker-" + workerSeq.incrementAndGet();
-            List<String> args = new ArrayList<>(List.of(address, "--no-nanny", "--name", name,
+            List<String> args = new ArrayList<>(scheduler);
+            args.addAll(List.of("--no-nanny", "--name", name,
                     "--nthreads", Integer.toString(plan.workerThreads()),
                     "--memory-limit", plan.workerMemoryLimit(),
                     "--death-timeout", Long.toString(plan.deathTimeout().toSeconds()),

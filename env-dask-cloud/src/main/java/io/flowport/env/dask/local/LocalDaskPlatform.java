@@ -40,6 +40,7 @@ public final class LocalDaskPlatform implements DaskPlatform {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Marks the command lines of the processes, to find leftovers by listing processes. */
     static final String MARKER = "flowport_dask_process.py";
+    private static final String SCHEDULER_FILE = "scheduler.json";
 
     private final String python;
     private final Path bootstrap;
@@ -61,19 +62,29 @@ public final class LocalDaskPlatform implements DaskPlatform {
         return "local";
     }
 
-    @Override
-    public DaskProcess launch(ProcessSpec spec) {
-        Path dir = clusterDirs.computeIfAbsent(spec.clusterId(), id -> {
+    private Path clusterDir(String clusterId) {
+        return clusterDirs.computeIfAbsent(clusterId, id -> {
             try {
                 return Files.createTempDirectory("flowport-dask-" + id + "-");
             } catch (IOException e) {
                 throw new LaunchException("could not create a directory for Dask cluster " + id + ": " + e, e);
             }
         });
+    }
+
+    /** The scheduler writes its address to a file in the cluster's directory; workers wait for it and read it. */
+    @Override
+    public Optional<List<String>> schedulerLocator(String clusterId) {
+        return Optional.of(List.of("--scheduler-file", clusterDir(clusterId).resolve(SCHEDULER_FILE).toString()));
+    }
+
+    @Override
+    public DaskProcess launch(ProcessSpec spec) {
+        Path dir = clusterDir(spec.clusterId());
         List<String> cmd = new ArrayList<>(List.of(python, "-u", bootstrap.toString(), spec.clusterId(),
                 spec.module()));
         cmd.addAll(spec.args());
-        Path schedulerFile = dir.resolve("scheduler.json");
+        Path schedulerFile = dir.resolve(SCHEDULER_FILE);
         if (spec.role() == ProcessSpec.Role.SCHEDULER) {
             cmd.addAll(List.of("--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0",
                     "--scheduler-file", schedulerFile.toString()));

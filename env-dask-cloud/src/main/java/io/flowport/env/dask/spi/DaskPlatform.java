@@ -1,5 +1,8 @@
 package io.flowport.env.dask.spi;
 
+import java.util.List;
+import java.util.Optional;
+
 /**
  * Where the scheduler and workers of one Dask cluster run: processes on this machine, ECS tasks, Kubernetes pods.
  * The cluster logic (TLS material, health checks, adaptive scaling, teardown) is shared and lives in
@@ -20,6 +23,15 @@ public interface DaskPlatform extends AutoCloseable {
      * @throws io.flowport.core.TransientException if the platform is throttling or briefly unavailable
      */
     DaskProcess launch(ProcessSpec spec);
+
+    /**
+     * Arguments by which a worker of the cluster finds its scheduler before the scheduler's address is known (for
+     * example {@code --scheduler-file} on a file system both share), so that the first workers start alongside the
+     * scheduler instead of after it. Empty (the default) when workers need the address.
+     */
+    default Optional<List<String>> schedulerLocator(String clusterId) {
+        return Optional.empty();
+    }
 
     /**
      * Stops every process of the cluster, also those this object did not start (left by a driver that died), and
