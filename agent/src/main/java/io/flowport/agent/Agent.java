@@ -143,7 +143,7 @@ public final class Agent implements AutoCloseable {
             factory = spec -> {
                 Environment checked = user.create(spec);
                 return DetachedProcessEnvironment.TYPE.equals(spec.path("type").asText())
-                        ? DetachedProcessEnvironment.of(spec, root) : checked;
+                        ? DetachedProcessEnvironment.of(checked, spec.toString(), root) : checked;
             };
         }
         this.environments = new Environments(factory);

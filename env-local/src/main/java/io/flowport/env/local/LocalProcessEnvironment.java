@@ -144,14 +144,14 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
     @Override
     protected FlowRunResult doExecute(Flow flow, FlowRun run, RunObservation observation) {
         Instant start = Instant.now();
-        List<String> command = command(flow, run);
+        List<String> command = childCommand(flow, run);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         if (workingDirectory != null) {
             pb.directory(workingDirectory.toFile());
         }
         Map<String, String> runnerVariables = new LinkedHashMap<>(RunnerSettings.variables(flow, run, this));
         runnerVariables.putAll(RunnerSettings.traceVariables(observation.traceContext()));
-        pb.environment().putAll(RunnerSettings.mergeEnvironment(environment, flow, runnerVariables));
+        pb.environment().putAll(childEnvironment(flow, runnerVariables));
         Process process;
         CallObservation call = observation.call(BACKEND, "launch");
         try {
@@ -231,7 +231,21 @@ public final class LocalProcessEnvironment extends AbstractEnvironment {
         return lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1);
     }
 
-    private List<String> command(Flow flow, FlowRun run) {
+    /**
+     * The child's environment variables for a run: this environment's {@code environment}, then the flow's
+     * command's own, then {@code runnerVariables} (the runner's {@code FLOWPORT__*} variables). For launchers that
+     * start the child themselves (an agent starts it detached, so that it outlives the agent).
+     */
+    public Map<String, String> childEnvironment(Flow flow, Map<String, String> runnerVariables) {
+        return RunnerSettings.mergeEnvironment(environment, flow, runnerVariables);
+    }
+
+    /**
+     * The child's command line for a run: a command flow's own command, or {@code javaCommand} with
+     * {@code jvmOptions} running the runner entry point on {@code classpath} (else the run's local storage's class
+     * path, else this JVM's). For launchers that start the child themselves.
+     */
+    public List<String> childCommand(Flow flow, FlowRun run) {
         if (flow.commandSpec().isPresent()) {
             return flow.commandSpec().get().command();
         }
