@@ -74,9 +74,13 @@ public abstract class AbstractEnvironment implements Environment {
         return executor;
     }
 
-    /** The serialized type name of this environment (e.g. {@code local}). */
+    /**
+     * The name of this environment's kind in metrics, traces and messages: its serialized type name (e.g.
+     * {@code local}), or, for an environment no {@link io.flowport.core.spi.TypeProvider} registers (it cannot be
+     * serialized, but runs all the same), its class's simple name.
+     */
     public String type() {
-        return Serialization.environmentType(getClass());
+        return Serialization.findEnvironmentType(getClass()).orElse(getClass().getSimpleName());
     }
 
     /**

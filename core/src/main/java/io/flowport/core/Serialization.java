@@ -48,6 +48,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
@@ -190,6 +191,14 @@ public final class Serialization {
      */
     public static String environmentType(Class<?> type) {
         return typeOf(type, registryFor(type).environmentNames, "environment");
+    }
+
+    /**
+     * The type name of an environment class, if a {@link TypeProvider} registers it (empty otherwise: such an
+     * environment cannot be serialized).
+     */
+    public static Optional<String> findEnvironmentType(Class<?> type) {
+        return Optional.ofNullable(registryFor(type).environmentNames.get(type));
     }
 
     /**

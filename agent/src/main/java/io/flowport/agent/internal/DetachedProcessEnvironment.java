@@ -53,7 +53,7 @@ public final class DetachedProcessEnvironment extends BackendEnvironment {
         return new DetachedProcessEnvironment(b, source, json, root);
     }
 
-    /** Its runs are {@code local-process} runs (in metrics and traces too); this class is never serialized. */
+    /** Its runs are {@code local-process} runs in metrics, traces and messages. */
     @Override
     public String type() {
         return TYPE;

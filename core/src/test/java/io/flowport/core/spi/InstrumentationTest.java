@@ -119,6 +119,40 @@ class InstrumentationTest {
         }
     }
 
+    @Test
+    void aProviderWithoutARegisteredTypeRunsAndIsObservedUnderItsClassName() {
+        UnregisteredEnvironment env = new UnregisteredEnvironment(
+                new ScriptedBackend("scripted").runFor(Duration.ofMillis(20)), recorder);
+        try {
+            FlowRunResult r = env.execute(Flow.command("job", CommandSpec.of("true")), FlowRun.create());
+            assertThat(r.isSuccess()).as(r.state().toString()).isTrue();
+            assertThat(recorder.count("start job on UnregisteredEnvironment")).isEqualTo(1);
+        } finally {
+            env.close();
+        }
+    }
+
+    /** A provider of a user's own, with no {@link TypeProvider}: it cannot be serialized, but it runs. */
+    static final class UnregisteredEnvironment extends BackendEnvironment {
+        private final ScriptedBackend backend;
+
+        UnregisteredEnvironment(ScriptedBackend backend, Instrumentation instrumentation) {
+            super(new WrappingEnvironment.Builder().instrumentation(instrumentation));
+            this.backend = backend;
+        }
+
+        @Override
+        protected Backend createBackend() {
+            return backend;
+        }
+
+        @Override
+        protected LaunchRequest launchRequest(Flow flow, FlowRun run) {
+            return new LaunchRequest(run.id(), flow.name(), List.of("true"), Map.of(),
+                    Labels.forRun(run.id(), flow.name()), run.id());
+        }
+    }
+
     /** A provider that does something after each run, as ACI and Cloud Run delete theirs. */
     static final class WrappingEnvironment extends BackendEnvironment {
         private final ScriptedBackend backend;
